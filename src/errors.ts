@@ -1,0 +1,24 @@
+/**
+ * Typed errors. Every failure mecom can name has a subclass with a stable
+ * `code`; callers (and tests) match on `code`, never on message text.
+ * The CLI prints `mecom: <message> [<code>]` and exits non-zero for any
+ * MecomError, so a user never sees a stack trace for a known failure.
+ */
+export class MecomError extends Error {
+  readonly code: string;
+  /** Exit status the CLI uses for this error (2 = usage, 1 = runtime). */
+  readonly exitCode: number;
+  constructor(code: string, message: string, opts: { cause?: unknown; exitCode?: number } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = opts.exitCode ?? 1;
+  }
+}
+
+/** Bad command-line input: exit code 2. */
+export class UsageError extends MecomError {
+  constructor(message: string) {
+    super('MECOM_USAGE', message, { exitCode: 2 });
+  }
+}
