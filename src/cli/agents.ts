@@ -1,6 +1,95 @@
-import type { Command } from 'commander';
+/**
+ * `mecom send` and `mecom receive`: the two agents as processes. With --json each prints one
+ * JSON object per line on stdout (events: listening, ready, progress, done, failed), which is
+ * how `mecom migrate` drives and watches them.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseAddress } from '../agent/address.js';
+import { Sender } from '../agent/sender.js';
+import { Receiver } from '../agent/receiver.js';
+import { MecomError } from '../errors.js';
+import { CODEC_POLICIES, type CodecPolicy } from '../wire/frame-encode.js';
+import { intOption } from './options.js';
 
-/** TODO: placeholder until the command is implemented. */
+function addressOption(value: string): string {
+  try {
+    parseAddress(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
+}
+
+type Emit = (event: string, data?: Record<string, unknown>) => void;
+
+function emitter(json: boolean, who: string): Emit {
+  return (event, data = {}) => {
+    if (json) process.stdout.write(JSON.stringify({ event, ...data }) + '\n');
+    else if (event !== 'progress') process.stderr.write(`mecom ${who}: ${event}${Object.keys(data).length ? ' ' + JSON.stringify(data) : ''}\n`);
+  };
+}
+
+/** Rate-limit progress lines: the orchestrator polls, it does not need every chunk. */
+function throttle(fn: () => void, ms: number): () => void {
+  let last = 0;
+  return () => {
+    const now = Date.now();
+    if (now - last >= ms) {
+      last = now;
+      fn();
+    }
+  };
+}
+
+async function runAgent(agent: Sender | Receiver, emit: Emit, onStart: (port: number) => void): Promise<void> {
+  const stop = (sig: string) => agent.abort(`interrupted by ${sig}`);
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  agent.on('state', (state) => emit('state', { state }));
+  const port = await agent.start();
+  onStart(port);
+  try {
+    const stats = await agent.done;
+    emit('done', { ...stats });
+  } catch (err) {
+    const e = err as MecomError;
+    emit('failed', { code: e.code, message: e.message });
+    throw err;
+  }
+}
+
 export function registerAgents(program: Command): void {
-  program.command('send').description('Source-side agent (not yet implemented)');
+  program
+    .command('send')
+    .description('source-side agent: take QEMU\'s migration stream, compress its pages, send frames to `mecom receive`')
+    .requiredOption('--listen <addr>', 'HOST:PORT where the source QEMU connects (migrate tcp:HOST:PORT); port 0 picks one', addressOption)
+    .requiredOption('--to <addr>', 'HOST:PORT of `mecom receive`', addressOption)
+    .addOption(new Option('--codec <policy>', 'page codec policy').choices(CODEC_POLICIES).default('adaptive'))
+    .option('--batch-pages <n>', 'pages per frame', intOption(1, 65535), 256)
+    .option('--zstd-level <n>', 'zstd level for pages sent with zstd', intOption(1, 19), 1)
+    .option('--json', 'print events as JSON lines on stdout')
+    .action(async (o: { listen: string; to: string; codec: CodecPolicy; batchPages: number; zstdLevel: number; json?: boolean }) => {
+      const emit = emitter(!!o.json, 'send');
+      const sender = new Sender({
+        listen: parseAddress(o.listen),
+        to: parseAddress(o.to),
+        policy: o.codec,
+        batchPages: o.batchPages,
+        zstdLevel: o.zstdLevel,
+      });
+      sender.on('progress', throttle(() => emit('progress', { ...sender.stats() }), 200));
+      await runAgent(sender, emit, (port) => emit('listening', { port }));
+    });
+
+  program
+    .command('receive')
+    .description('destination-side agent: verify frames from `mecom send` and rebuild QEMU\'s stream for the destination QEMU')
+    .requiredOption('--listen <addr>', 'HOST:PORT where `mecom send` connects; port 0 picks one', addressOption)
+    .requiredOption('--to <addr>', 'HOST:PORT of the destination QEMU (migrate-incoming tcp:HOST:PORT)', addressOption)
+    .option('--json', 'print events as JSON lines on stdout')
+    .action(async (o: { listen: string; to: string; json?: boolean }) => {
+      const emit = emitter(!!o.json, 'receive');
+      const receiver = new Receiver({ listen: parseAddress(o.listen), to: parseAddress(o.to) });
+      await runAgent(receiver, emit, (port) => emit('listening', { port }));
+    });
 }

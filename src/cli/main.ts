@@ -3,7 +3,7 @@
  * mecom command line. Parsing only: every command's work lives in its own
  * module and is loaded lazily so `mecom --help` stays fast.
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { MecomError } from '../errors.js';
 import { registerBench } from './bench.js';
 import { registerGuest } from './guest.js';
@@ -30,16 +30,6 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerDemo(program);
   return program;
-}
-
-/** Parse a positive integer option value; a bad value is a usage error (exit 2). */
-export function intOption(min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected an integer, got '${value}'`);
-    const n = Number(value);
-    if (n < min || n > max) throw new InvalidArgumentError(`must be between ${min} and ${max}`);
-    return n;
-  };
 }
 
 export async function main(argv: string[]): Promise<number> {

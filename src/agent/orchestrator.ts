@@ -1,0 +1,291 @@
+/**
+ * `mecom migrate`: drives both QEMUs over QMP and both agents, and owns the switchover rule:
+ * the destination is resumed only after the receiver proved the rebuilt stream identical to
+ * what the source sent AND the destination QEMU reports its load completed. On any failure the
+ * source is left running (resumed if it was paused) and the destination is never resumed.
+ *
+ * Phases: prepare -> transfer -> verify -> switchover -> done, or -> rollback -> failed.
+ */
+import net from 'node:net';
+import { MecomError } from '../errors.js';
+import { QmpClient } from '../qemu/qmp.js';
+import { assertSourceCompatible } from '../qemu/capabilities.js';
+import { AgentCodes, AgentError } from './errors.js';
+import { ChildAgent } from './spawn.js';
+import type { CodecPolicy } from '../wire/frame-encode.js';
+
+export type Transport =
+  /** Through mecom send/receive with the given codec policy. */
+  | { kind: 'mecom'; policy: CodecPolicy; batchPages?: number; zstdLevel?: number }
+  /** Straight from QEMU to QEMU (the baseline). */
+  | { kind: 'direct' };
+
+export interface MigrateOptions {
+  fromQmp: string;
+  toQmp: string;
+  transport: Transport;
+  /** QEMU's downtime-limit in ms; QEMU's default (300) when unset. */
+  downtimeLimitMs?: number;
+  /** Cap in MB/s of QEMU's own stream; unset = uncapped, the link paces QEMU through backpressure. */
+  bandwidthMBps?: number;
+  /** Address the destination side listens on (the destination QEMU and `mecom receive`). */
+  destHost?: string;
+  /** Network namespace to run `mecom receive` in (the destination QEMU must share it). */
+  receiverNetns?: string;
+  /** Extra migrate-set-parameters / capabilities for the source and destination (baseline modes). */
+  sourceParameters?: Record<string, unknown>;
+  capabilities?: Record<string, boolean>;
+  /** Give up (and roll back) when the migration has not completed by then. */
+  timeoutMs?: number;
+  onProgress?: (p: MigrationProgress) => void;
+  /**
+   * Route the sender's connection to the receiver through something (a tunnel, a fault
+   * injector): given the receiver's address, return the address the sender should dial.
+   */
+  via?: (receiver: { host: string; port: number }) => Promise<{ host: string; port: number }>;
+  /** Called once the transfer is under way; tests use it to inject faults. */
+  onStarted?: (ctx: { sender?: ChildAgent; receiver?: ChildAgent }) => void;
+}
+
+export interface MigrationProgress {
+  status: string;
+  elapsedMs: number;
+  round: number;
+  qemuBytes: number;
+  wireBytes: number;
+  ratio: number;
+  dirtyRateBps: number;
+  expectedDowntimeMs: number;
+  remainingBytes: number;
+}
+
+export interface MigrationResult {
+  verified: boolean;
+  totalMs: number;
+  downtimeMs: number;
+  setupMs: number;
+  wireBytes: number;
+  qemuBytes: number;
+  ramBytes: number;
+  rounds: number;
+  pagesByCodec: Record<string, number>;
+  transport: string;
+}
+
+export class MigrationError extends MecomError {}
+
+interface QueryMigrate {
+  status?: string;
+  'total-time'?: number;
+  downtime?: number;
+  'setup-time'?: number;
+  'expected-downtime'?: number;
+  'error-desc'?: string;
+  ram?: {
+    transferred: number;
+    remaining: number;
+    total: number;
+    'dirty-sync-count': number;
+    'dirty-pages-rate': number;
+    'page-size': number;
+  };
+}
+
+const FAILED_STATES = new Set(['failed', 'cancelled', 'cancelling']);
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
+  const destHost = opts.destHost ?? '127.0.0.1';
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const src = await QmpClient.connect(opts.fromQmp, { timeoutMs: 5000 }).catch((e) => {
+    throw new MigrationError('MECOM_MIGRATE_SOURCE', `cannot reach the source QEMU's QMP socket ${opts.fromQmp}: ${(e as Error).message}`, { cause: e });
+  });
+  let dst: QmpClient | undefined;
+  let sender: ChildAgent | undefined;
+  let receiver: ChildAgent | undefined;
+  let sourceWasRunning = false;
+  try {
+    dst = await QmpClient.connect(opts.toQmp, { timeoutMs: 5000 }).catch((e) => {
+      throw new MigrationError('MECOM_MIGRATE_DEST', `cannot reach the destination QEMU's QMP socket ${opts.toQmp}: ${(e as Error).message}`, { cause: e });
+    });
+
+    // --- prepare: check both ends before anything moves.
+    const srcStatus = (await src.execute('query-status')) as { status: string };
+    sourceWasRunning = srcStatus.status === 'running';
+    if (srcStatus.status !== 'running' && srcStatus.status !== 'paused') {
+      throw new MigrationError('MECOM_MIGRATE_SOURCE', `the source VM is '${srcStatus.status}', not running or paused`);
+    }
+    const dstStatus = (await dst.execute('query-status')) as { status: string };
+    if (dstStatus.status !== 'inmigrate') {
+      throw new MigrationError('MECOM_MIGRATE_DEST', `the destination VM is '${dstStatus.status}'; start it with -incoming defer -S`);
+    }
+    if (opts.capabilities) {
+      const caps = Object.entries(opts.capabilities).map(([capability, state]) => ({ capability, state }));
+      await src.execute('migrate-set-capabilities', { capabilities: caps });
+      await dst.execute('migrate-set-capabilities', { capabilities: caps });
+    }
+    if (opts.transport.kind === 'mecom') await assertSourceCompatible(src);
+    const params: Record<string, unknown> = {
+      // Uncapped unless asked: the (compressed) link paces QEMU through backpressure.
+      'max-bandwidth': opts.bandwidthMBps ? Math.round(opts.bandwidthMBps * 1e6) : 1e12,
+      ...opts.sourceParameters,
+    };
+    if (opts.downtimeLimitMs !== undefined) params['downtime-limit'] = opts.downtimeLimitMs;
+    await src.execute('migrate-set-parameters', params);
+
+    const dstPort = await freePort(destHost);
+    await dst.execute('migrate-incoming', { uri: `tcp:${destHost}:${dstPort}` });
+    let uri = `tcp:${destHost}:${dstPort}`;
+    if (opts.transport.kind === 'mecom') {
+      const t = opts.transport;
+      receiver = new ChildAgent('receive', ['--listen', `${destHost}:0`, '--to', `${destHost}:${dstPort}`], { netns: opts.receiverNetns });
+      const rport = Number((await receiver.waitFor('listening', 10_000)).port);
+      const peer = opts.via ? await opts.via({ host: destHost, port: rport }) : { host: destHost, port: rport };
+      sender = new ChildAgent('send', [
+        '--listen', '127.0.0.1:0', '--to', `${peer.host}:${peer.port}`,
+        '--codec', t.policy,
+        '--batch-pages', String(t.batchPages ?? 256),
+        '--zstd-level', String(t.zstdLevel ?? 1),
+      ]);
+      const sport = Number((await sender.waitFor('listening', 10_000)).port);
+      uri = `tcp:127.0.0.1:${sport}`;
+    }
+
+    // --- transfer
+    const t0 = Date.now();
+    await src.execute('migrate', { uri });
+    opts.onStarted?.({ sender, receiver });
+    let agentFailed = false;
+    for (const a of [sender, receiver]) {
+      a?.once('exit', () => {
+        if (a.result?.event !== 'done') agentFailed = true;
+      });
+    }
+    // The receiver's account names the root cause (a bad frame, a lost QEMU); the sender's
+    // usually only says that the receiver aborted.
+    const agentFailure = async (): Promise<AgentError | undefined> => {
+      await Promise.race([Promise.all([sender?.exited, receiver?.exited]), sleep(1500)]);
+      for (const a of [receiver, sender]) if (a && (a.result?.event === 'failed' || a.proc.exitCode !== null || a.proc.signalCode !== null) && a.result?.event !== 'done') return a.failure();
+      return undefined;
+    };
+    let info: QueryMigrate = {};
+    for (;;) {
+      info = (await src.execute('query-migrate')) as QueryMigrate;
+      const status = info.status ?? 'none';
+      opts.onProgress?.(progress(info, Date.now() - t0, sender));
+      if (status === 'completed') break;
+      if (FAILED_STATES.has(status)) {
+        throw (await agentFailure()) ?? new MigrationError('MECOM_MIGRATE_FAILED', `source QEMU reports migration ${status}${info['error-desc'] ? `: ${info['error-desc']}` : ''}`);
+      }
+      if (agentFailed) throw (await agentFailure())!;
+      if (Date.now() - t0 > timeoutMs) {
+        throw new MigrationError('MECOM_MIGRATE_TIMEOUT', `migration did not complete within ${timeoutMs} ms (round ${info.ram?.['dirty-sync-count'] ?? 0}, ${Math.round((info.ram?.remaining ?? 0) / 1e6)} MB still dirty)`);
+      }
+      await sleep(100);
+    }
+
+    // --- verify: the receiver's proof, then the destination's own word that it loaded.
+    if (receiver && sender) {
+      await receiver.waitFor('done', 30_000);
+      await sender.waitFor('done', 10_000);
+    }
+    await waitDestinationLoaded(dst, 30_000);
+
+    // --- switchover
+    await dst.execute('cont');
+    const after = (await dst.execute('query-status')) as { status: string };
+    if (after.status !== 'running') {
+      throw new MigrationError('MECOM_MIGRATE_DEST', `destination did not start running after cont (status '${after.status}')`);
+    }
+    const sent = sender?.result;
+    return {
+      verified: true,
+      totalMs: info['total-time'] ?? Date.now() - t0,
+      downtimeMs: info.downtime ?? 0,
+      setupMs: info['setup-time'] ?? 0,
+      wireBytes: sent ? Number(sent.wireBytes) : info.ram?.transferred ?? 0,
+      qemuBytes: sent ? Number(sent.streamBytes) : info.ram?.transferred ?? 0,
+      ramBytes: info.ram?.total ?? 0,
+      rounds: info.ram?.['dirty-sync-count'] ?? 0,
+      pagesByCodec: (sent?.pagesByCodec as Record<string, number>) ?? {},
+      transport: opts.transport.kind === 'mecom' ? `mecom-${opts.transport.policy}` : 'direct',
+    };
+  } catch (err) {
+    await rollback(src, sourceWasRunning, [sender, receiver]);
+    if (err instanceof MecomError) throw err;
+    throw new MigrationError('MECOM_MIGRATE_FAILED', `migration failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    for (const a of [sender, receiver]) a?.kill('SIGTERM');
+    src.close();
+    dst?.close();
+  }
+}
+
+async function waitDestinationLoaded(dst: QmpClient, timeoutMs: number): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    const st = (await dst.execute('query-status')) as { status: string };
+    const mig = (await dst.execute('query-migrate')) as QueryMigrate;
+    if (st.status === 'paused' && mig.status === 'completed') return;
+    if (mig.status && FAILED_STATES.has(mig.status)) {
+      throw new MigrationError('MECOM_MIGRATE_DEST', `destination QEMU failed to load the stream (${mig.status})`);
+    }
+    if (Date.now() - t0 > timeoutMs) {
+      throw new MigrationError('MECOM_MIGRATE_DEST', `destination QEMU did not finish loading within ${timeoutMs} ms (status '${st.status}', migration '${mig.status ?? 'none'}')`);
+    }
+    await sleep(50);
+  }
+}
+
+/** Leave the source as the one running copy of the VM. Never touches the destination. */
+async function rollback(src: QmpClient, sourceWasRunning: boolean, agents: (ChildAgent | undefined)[]): Promise<void> {
+  for (const a of agents) a?.kill('SIGKILL');
+  try {
+    const info = (await src.execute('query-migrate')) as QueryMigrate;
+    if (info.status && !['completed', 'failed', 'cancelled', 'none'].includes(info.status)) {
+      await src.execute('migrate_cancel').catch(() => {});
+      for (let i = 0; i < 100; i++) {
+        const s = ((await src.execute('query-migrate')) as QueryMigrate).status;
+        if (s !== 'cancelling' && s !== 'active' && s !== 'device' && s !== 'setup') break;
+        await sleep(50);
+      }
+    }
+    const st = (await src.execute('query-status')) as { status: string };
+    if (sourceWasRunning && st.status !== 'running') await src.execute('cont');
+  } catch {
+    // The source's QMP is gone too; nothing more we can do from here, and the error that
+    // brought us here is the one worth reporting.
+  }
+}
+
+function progress(info: QueryMigrate, elapsedMs: number, sender?: ChildAgent): MigrationProgress {
+  const p = sender?.latest('progress');
+  const qemuBytes = p ? Number(p.streamBytes) : info.ram?.transferred ?? 0;
+  const wireBytes = p ? Number(p.wireBytes) : qemuBytes;
+  const pageSize = info.ram?.['page-size'] ?? 4096;
+  return {
+    status: info.status ?? 'none',
+    elapsedMs,
+    round: info.ram?.['dirty-sync-count'] ?? 0,
+    qemuBytes,
+    wireBytes,
+    ratio: wireBytes > 0 ? qemuBytes / wireBytes : 1,
+    dirtyRateBps: (info.ram?.['dirty-pages-rate'] ?? 0) * pageSize,
+    expectedDowntimeMs: info['expected-downtime'] ?? 0,
+    remainingBytes: info.ram?.remaining ?? 0,
+  };
+}
+
+export { AgentCodes };

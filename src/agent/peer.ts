@@ -1,0 +1,80 @@
+/**
+ * The agent-to-agent TCP connection: splits the byte stream into envelopes (frames and control
+ * messages), counts bytes both ways, and turns control traffic into typed messages.
+ */
+import type net from 'node:net';
+import { EventEmitter } from 'node:events';
+import { EnvelopeReader } from '../wire/envelope.js';
+import { CONTROL_MAGIC, ControlMessage, decodeControl, encodeControl } from '../wire/control.js';
+import { FRAME_MAGIC, FRAME_MAX_LENGTH } from '../wire/frame-format.js';
+import { MecomError } from '../errors.js';
+import { AgentCodes, AgentError } from './errors.js';
+
+export interface PeerEvents {
+  control: [ControlMessage];
+  frame: [Uint8Array];
+  error: [MecomError];
+  close: [];
+}
+
+export class Peer extends EventEmitter<PeerEvents> {
+  readonly socket: net.Socket;
+  bytesOut = 0;
+  bytesIn = 0;
+  private readonly reader = new EnvelopeReader({ maxLength: FRAME_MAX_LENGTH, magics: [FRAME_MAGIC, CONTROL_MAGIC] });
+  private closed = false;
+
+  constructor(socket: net.Socket, private readonly what: string) {
+    super();
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(new AgentError(AgentCodes.peerLost, `connection to ${what} failed: ${err.message}`, { cause: err })));
+    socket.on('close', () => {
+      this.closed = true;
+      this.emit('close');
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Write one message; false means the socket's buffer is full (wait for 'drain'). */
+  write(bytes: Uint8Array): boolean {
+    this.bytesOut += bytes.byteLength;
+    return this.socket.write(bytes);
+  }
+
+  send(msg: ControlMessage): boolean {
+    return this.write(encodeControl(msg));
+  }
+
+  /** Send a last control message and close our side once it is flushed. */
+  finish(msg?: ControlMessage): void {
+    if (this.closed) return;
+    if (msg) this.socket.end(encodeControl(msg));
+    else this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.bytesIn += chunk.length;
+    try {
+      this.reader.push(chunk);
+      for (let m = this.reader.next(); m !== null; m = this.reader.next()) {
+        if (m.magic === CONTROL_MAGIC) this.emit('control', decodeControl(m.bytes));
+        else this.emit('frame', m.bytes);
+      }
+    } catch (err) {
+      this.fail(err instanceof MecomError ? err : new AgentError(AgentCodes.protocol, `bad data from ${this.what}: ${(err as Error).message}`, { cause: err }));
+    }
+  }
+
+  private fail(err: MecomError): void {
+    this.emit('error', err);
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * `mecom receive`: accepts one `mecom send`, checks the handshake, decodes and verifies each
+ * frame, and writes the rebuilt QEMU stream to the destination QEMU (`migrate-incoming`).
+ *
+ * States:
+ *   listening -> handshaking   a sender connected
+ *   handshaking -> streaming   HELLO accepted, connected to the destination QEMU
+ *   streaming -> verified      END matched the rebuilt stream's length and digest
+ *   any -> failed              first error wins; the QEMU connection is cut so the destination
+ *                              fails its load instead of running on unverified memory
+ *
+ * No byte of a frame reaches QEMU before that frame's checksum is verified. The whole-stream
+ * digest proves nothing was lost, added or reordered between frames.
+ */
+import net from 'node:net';
+import { EventEmitter } from 'node:events';
+import { Xxh64 } from '@node-rs/xxhash';
+import { MecomError } from '../errors.js';
+import { FrameDecoder } from '../wire/frame-decode.js';
+import { ControlType, HelloBody, PROTOCOL_VERSION } from '../wire/control.js';
+import { FRAME_VERSION } from '../wire/frame-format.js';
+import { Address, connectTcp, listenTcp } from './address.js';
+import { AgentCodes, AgentError } from './errors.js';
+import { Peer } from './peer.js';
+import { asMecomError } from './sender.js';
+
+export interface ReceiverOptions {
+  /** Where `mecom send` connects. Port 0 picks a free port. */
+  listen: Address;
+  /** The destination QEMU's incoming address (`migrate-incoming tcp:...`). */
+  to: Address;
+}
+
+export type ReceiverState = 'listening' | 'handshaking' | 'streaming' | 'verified' | 'failed';
+
+export interface ReceiverStats {
+  streamBytes: number;
+  wireBytes: number;
+  frames: number;
+  pages: number;
+}
+
+export interface ReceiverEvents {
+  state: [ReceiverState];
+}
+
+export class Receiver extends EventEmitter<ReceiverEvents> {
+  state: ReceiverState = 'listening';
+  private server?: net.Server;
+  private peer?: Peer;
+  private qemu?: net.Socket;
+  private qemuError?: Error;
+  private readonly decoder = new FrameDecoder();
+  private readonly digest = new Xxh64();
+  private streamBytes = 0;
+  private frames = 0;
+  private pages = 0;
+  private peerPaused = false;
+  private settle!: { resolve: (s: ReceiverStats) => void; reject: (e: MecomError) => void };
+  readonly done: Promise<ReceiverStats>;
+
+  constructor(private readonly opts: ReceiverOptions) {
+    super();
+    this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    this.done.catch(() => {});
+  }
+
+  /** Start listening; resolves with the port the sender must use. */
+  async start(): Promise<number> {
+    this.server = await listenTcp(this.opts.listen);
+    this.server.on('connection', (sock) => this.onPeer(sock));
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  stats(): ReceiverStats {
+    return { streamBytes: this.streamBytes, wireBytes: this.peer?.bytesIn ?? 0, frames: this.frames, pages: this.pages };
+  }
+
+  abort(reason: string): void {
+    this.fail(new AgentError(AgentCodes.aborted, reason));
+  }
+
+  private onPeer(sock: net.Socket): void {
+    if (this.state !== 'listening') {
+      sock.destroy();
+      return;
+    }
+    this.server?.close();
+    this.setState('handshaking');
+    const peer = (this.peer = new Peer(sock, 'mecom send'));
+    peer.on('error', (err) => this.fail(err));
+    peer.on('close', () => {
+      if (this.state !== 'verified') this.fail(new AgentError(AgentCodes.peerLost, 'mecom send closed the connection before the stream was verified'));
+    });
+    peer.on('frame', (bytes) => this.onFrame(bytes));
+    peer.on('control', (msg) => {
+      switch (msg.type) {
+        case ControlType.Hello:
+          return void this.onHello(msg.body);
+        case ControlType.End:
+          return this.onEnd(msg.body.streamBytes, msg.body.digest);
+        case ControlType.Abort:
+          return this.fail(new AgentError(AgentCodes.aborted, `mecom send aborted: ${msg.body.reason}`));
+        default:
+          return this.fail(new AgentError(AgentCodes.protocol, `unexpected control message ${msg.type} from mecom send`));
+      }
+    });
+  }
+
+  private async onHello(hello: HelloBody): Promise<void> {
+    if (this.state !== 'handshaking') {
+      return this.fail(new AgentError(AgentCodes.protocol, `HELLO arrived in state ${this.state}`));
+    }
+    if (hello.protocol !== PROTOCOL_VERSION || hello.frameVersion !== FRAME_VERSION) {
+      const reason = `version mismatch: sender speaks protocol ${hello.protocol} / frame ${hello.frameVersion}, receiver ${PROTOCOL_VERSION} / ${FRAME_VERSION}`;
+      this.peer!.finish({ type: ControlType.Reject, body: { reason, code: AgentCodes.handshake } });
+      return this.fail(new AgentError(AgentCodes.handshake, reason));
+    }
+    // Hold the sender's data until QEMU is connected: frames must not pile up here.
+    this.peer!.socket.pause();
+    try {
+      this.qemu = await connectTcp(this.opts.to, 'destination QEMU');
+    } catch (err) {
+      const e = asMecomError(err);
+      this.peer!.finish({ type: ControlType.Reject, body: { reason: e.message, code: e.code } });
+      return this.fail(e);
+    }
+    if (this.state !== 'handshaking') {
+      this.qemu.destroy();
+      return;
+    }
+    this.qemu.on('error', (err) => {
+      this.qemuError = err;
+      this.fail(new AgentError(AgentCodes.qemuLost, `destination QEMU connection failed: ${err.message}`, { cause: err }));
+    });
+    this.qemu.on('data', () => {}); // QEMU sends nothing without a return path; drain anyway.
+    this.setState('streaming');
+    this.peer!.send({ type: ControlType.Welcome, body: { protocol: PROTOCOL_VERSION, frameVersion: FRAME_VERSION } });
+    this.peer!.socket.resume();
+  }
+
+  private onFrame(bytes: Uint8Array): void {
+    if (this.state !== 'streaming') {
+      return this.fail(new AgentError(AgentCodes.protocol, `frame arrived in state ${this.state}`));
+    }
+    let span: Uint8Array;
+    let pageCount: number;
+    try {
+      const decoded = this.decoder.decode(bytes);
+      // Copy: the decoder may reuse its output buffer, and the socket writes asynchronously.
+      span = Buffer.from(decoded.span);
+      pageCount = decoded.pageCount;
+    } catch (err) {
+      return this.fail(asMecomError(err));
+    }
+    this.frames++;
+    this.pages += pageCount;
+    this.streamBytes += span.byteLength;
+    this.digest.update(span);
+    if (!this.qemu!.write(span) && !this.peerPaused) {
+      this.peerPaused = true;
+      this.peer!.socket.pause();
+      this.qemu!.once('drain', () => {
+        this.peerPaused = false;
+        this.peer?.socket.resume();
+      });
+    }
+  }
+
+  private onEnd(streamBytes: number, digest: string): void {
+    if (this.state !== 'streaming') {
+      return this.fail(new AgentError(AgentCodes.protocol, `END arrived in state ${this.state}`));
+    }
+    const mine = this.digest.digest().toString(16).padStart(16, '0');
+    if (streamBytes !== this.streamBytes || digest !== mine) {
+      return this.fail(new AgentError(AgentCodes.digest, `stream digest mismatch: sender ${streamBytes} bytes / ${digest}, rebuilt ${this.streamBytes} / ${mine}`));
+    }
+    // Every byte is in QEMU's socket; only then do we say "verified".
+    this.qemu!.end(() => {
+      if (this.qemuError) return; // fail() already ran
+      if ((this.state as ReceiverState) !== 'streaming') return;
+      this.setState('verified');
+      this.peer!.finish({ type: ControlType.Verified, body: { streamBytes: this.streamBytes, digest: mine } });
+      this.settle.resolve(this.stats());
+    });
+  }
+
+  private fail(err: MecomError): void {
+    if (this.state === 'verified' || this.state === 'failed') return;
+    this.setState('failed');
+    // Cut the destination first: it must fail its load, never run on unverified memory.
+    this.qemu?.destroy();
+    this.server?.close();
+    if (this.peer && !this.peer.isClosed) {
+      this.peer.finish({ type: ControlType.Abort, body: { reason: err.message, code: err.code } });
+      setTimeout(() => this.peer?.destroy(), 1000).unref();
+    }
+    this.settle.reject(err);
+  }
+
+  private setState(s: ReceiverState): void {
+    this.state = s;
+    this.emit('state', s);
+  }
+}

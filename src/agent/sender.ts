@@ -1,0 +1,256 @@
+/**
+ * `mecom send`: accepts QEMU's outgoing migration connection, parses the stream, batches RAM
+ * pages, compresses them into frames and ships them to `mecom receive`.
+ *
+ * States (one transition each way, anything else is refused):
+ *   connecting -> ready       handshake with the receiver accepted
+ *   ready      -> streaming   QEMU connected
+ *   streaming  -> draining    QEMU closed its side cleanly; END sent, waiting for VERIFIED
+ *   draining   -> done        the receiver proved the rebuilt stream identical
+ *   any        -> failed      first error wins; QEMU's connection is cut so the source resumes
+ *
+ * Backpressure: when the receiver's socket buffer is full we stop reading from QEMU, so QEMU's
+ * bandwidth estimate (and its convergence decision) sees the compressed wire, not our buffers.
+ */
+import net from 'node:net';
+import { EventEmitter } from 'node:events';
+import { Xxh64 } from '@node-rs/xxhash';
+import { MecomError } from '../errors.js';
+import { QemuStreamParser, type StreamSink } from '../qemu/stream-parser.js';
+import { BatchBuilder } from '../wire/batch.js';
+import { FrameEncoder, type CodecPolicy } from '../wire/frame-encode.js';
+import { ControlType, PROTOCOL_VERSION } from '../wire/control.js';
+import { FRAME_VERSION } from '../wire/frame-format.js';
+import { Address, connectTcp, formatAddress, listenTcp } from './address.js';
+import { AgentCodes, AgentError } from './errors.js';
+import { Peer } from './peer.js';
+
+export interface SenderOptions {
+  /** Where QEMU connects (`migrate tcp:...`). Port 0 picks a free port. */
+  listen: Address;
+  /** The receiver agent. */
+  to: Address;
+  policy: CodecPolicy;
+  batchPages: number;
+  zstdLevel: number;
+  /** A batch that stops growing is sent after this long, so no page waits on a quiet stream. */
+  flushDelayMs?: number;
+}
+
+export type SenderState = 'connecting' | 'ready' | 'streaming' | 'draining' | 'done' | 'failed';
+
+export interface SenderStats {
+  streamBytes: number;
+  wireBytes: number;
+  frames: number;
+  pages: number;
+  zeroPages: number;
+  rounds: number;
+  pagesByCodec: Record<string, number>;
+}
+
+export interface SenderEvents {
+  state: [SenderState];
+  progress: [SenderStats];
+}
+
+export class Sender extends EventEmitter<SenderEvents> {
+  state: SenderState = 'connecting';
+  private server?: net.Server;
+  private peer?: Peer;
+  private qemu?: net.Socket;
+  private readonly digest = new Xxh64();
+  private streamBytes = 0;
+  private frames = 0;
+  private readonly builder: BatchBuilder;
+  private readonly encoder: FrameEncoder;
+  private readonly parser: QemuStreamParser;
+  private flushTimer?: NodeJS.Timeout;
+  private qemuPaused = false;
+  private settle!: { resolve: (s: SenderStats) => void; reject: (e: MecomError) => void };
+  /** Resolves once the receiver verified the whole stream; rejects with the first failure. */
+  readonly done: Promise<SenderStats>;
+
+  constructor(private readonly opts: SenderOptions) {
+    super();
+    this.builder = new BatchBuilder(opts.batchPages);
+    this.encoder = new FrameEncoder({ policy: opts.policy, zstdLevel: opts.zstdLevel });
+    const sink: StreamSink = {
+      glue: (buf, start, end) => this.builder.appendGlue(buf, start, end),
+      page: (buf, start, addr) => {
+        this.builder.appendPage(buf, start, addr);
+        if (this.builder.isFull()) this.flush();
+      },
+      boundary: () => this.flush(),
+    };
+    this.parser = new QemuStreamParser(sink);
+    this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    this.done.catch(() => {}); // observed through fail(); avoid unhandled rejections
+  }
+
+  /** Listen for QEMU and connect to the receiver; resolves with the port QEMU must use. */
+  async start(): Promise<number> {
+    const peerSocket = await connectTcp(this.opts.to, 'mecom receive');
+    const peer = (this.peer = new Peer(peerSocket, `mecom receive at ${formatAddress(this.opts.to)}`));
+    peer.on('error', (err) => this.fail(err));
+    peer.on('close', () => {
+      if (this.state !== 'done') this.fail(new AgentError(AgentCodes.peerLost, 'mecom receive closed the connection before the migration ended'));
+    });
+    peer.on('frame', () => this.fail(new AgentError(AgentCodes.protocol, 'mecom receive sent a frame; only control messages go this way')));
+    const welcomed = new Promise<void>((resolve, reject) => {
+      peer.on('control', (msg) => {
+        switch (msg.type) {
+          case ControlType.Welcome:
+            if (this.state !== 'connecting') return this.fail(new AgentError(AgentCodes.protocol, 'unexpected WELCOME'));
+            this.setState('ready');
+            return resolve();
+          case ControlType.Reject: {
+            const err = new AgentError(AgentCodes.handshake, `mecom receive refused the handshake: ${msg.body.reason}`);
+            reject(err);
+            return this.fail(err);
+          }
+          case ControlType.Verified:
+            return this.onVerified(msg.body.streamBytes, msg.body.digest);
+          case ControlType.Abort:
+            return this.fail(new AgentError(AgentCodes.aborted, `mecom receive aborted: ${msg.body.reason}`));
+          default:
+            return this.fail(new AgentError(AgentCodes.protocol, `unexpected control message ${msg.type} from mecom receive`));
+        }
+      });
+      this.done.catch(reject);
+    });
+    peer.send({
+      type: ControlType.Hello,
+      body: {
+        protocol: PROTOCOL_VERSION,
+        frameVersion: FRAME_VERSION,
+        policy: this.opts.policy,
+        batchPages: this.opts.batchPages,
+        software: 'mecom/0.1.0',
+      },
+    });
+    await welcomed;
+    this.server = await listenTcp(this.opts.listen);
+    this.server.on('connection', (sock) => this.onQemu(sock));
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  stats(): SenderStats {
+    const s = this.parser.stats;
+    return {
+      streamBytes: this.streamBytes,
+      wireBytes: this.peer?.bytesOut ?? 0,
+      frames: this.frames,
+      pages: s.pages,
+      zeroPages: s.zeroPages,
+      rounds: s.ramSections,
+      pagesByCodec: this.encoder.pagesByCodec(),
+    };
+  }
+
+  /** Stop everything; the source QEMU sees its connection cut and resumes its guest. */
+  abort(reason: string): void {
+    this.fail(new AgentError(AgentCodes.aborted, reason));
+  }
+
+  private onQemu(sock: net.Socket): void {
+    if (this.state !== 'ready') {
+      // One migration per agent: a second connection would interleave two streams.
+      sock.destroy();
+      return;
+    }
+    this.qemu = sock;
+    this.server?.close();
+    this.setState('streaming');
+    sock.on('data', (chunk: Buffer) => this.onQemuData(chunk));
+    sock.on('end', () => this.onQemuEnd());
+    sock.on('error', (err) => this.fail(new AgentError(AgentCodes.qemuLost, `source QEMU connection failed: ${err.message}`, { cause: err })));
+  }
+
+  private onQemuData(chunk: Buffer): void {
+    if (this.state !== 'streaming') return;
+    this.streamBytes += chunk.length;
+    this.digest.update(chunk);
+    try {
+      this.parser.push(chunk);
+    } catch (err) {
+      return this.fail(asMecomError(err));
+    }
+    if (this.builder.pageCount > 0 || this.builder.glueLength > 0) this.armFlush();
+    this.emit('progress', this.stats());
+  }
+
+  private onQemuEnd(): void {
+    if (this.state !== 'streaming') return;
+    try {
+      this.parser.end();
+      this.flush();
+    } catch (err) {
+      return this.fail(asMecomError(err));
+    }
+    this.setState('draining');
+    const digest = this.digest.digest().toString(16).padStart(16, '0');
+    this.peer!.send({ type: ControlType.End, body: { streamBytes: this.streamBytes, digest, frames: this.frames } });
+  }
+
+  private onVerified(streamBytes: number, digest: string): void {
+    if (this.state !== 'draining') {
+      return this.fail(new AgentError(AgentCodes.protocol, `VERIFIED arrived in state ${this.state}`));
+    }
+    const mine = this.digest.digest().toString(16).padStart(16, '0');
+    if (streamBytes !== this.streamBytes || digest !== mine) {
+      return this.fail(new AgentError(AgentCodes.digest, `receiver verified ${streamBytes} bytes / ${digest}, sender sent ${this.streamBytes} / ${mine}`));
+    }
+    this.setState('done');
+    this.peer!.finish();
+    this.settle.resolve(this.stats());
+  }
+
+  private armFlush(): void {
+    if (this.flushTimer) this.flushTimer.refresh();
+    else this.flushTimer = setTimeout(() => this.flush(), this.opts.flushDelayMs ?? 2);
+  }
+
+  private flush(): void {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    if (this.state !== 'streaming' && this.state !== 'draining') return;
+    if (this.builder.pageCount === 0 && this.builder.glueLength === 0) return;
+    const frame = this.encoder.encode(this.builder.take());
+    this.frames++;
+    if (!this.peer!.write(frame) && !this.qemuPaused && this.qemu) {
+      this.qemuPaused = true;
+      this.qemu.pause();
+      this.peer!.socket.once('drain', () => {
+        this.qemuPaused = false;
+        this.qemu?.resume();
+      });
+    }
+  }
+
+  private fail(err: MecomError): void {
+    if (this.state === 'done' || this.state === 'failed') return;
+    this.setState('failed');
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    // Cut QEMU first: the source sees the migration fail and keeps its guest running.
+    this.qemu?.destroy();
+    this.server?.close();
+    if (this.peer && !this.peer.isClosed) {
+      this.peer.finish({ type: ControlType.Abort, body: { reason: err.message, code: err.code } });
+      setTimeout(() => this.peer?.destroy(), 1000).unref();
+    }
+    this.settle.reject(err);
+  }
+
+  private setState(s: SenderState): void {
+    this.state = s;
+    this.emit('state', s);
+  }
+}
+
+export function asMecomError(err: unknown): MecomError {
+  if (err instanceof MecomError) return err;
+  return new MecomError('MECOM_INTERNAL', `internal error: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
