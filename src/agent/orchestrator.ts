@@ -6,7 +6,6 @@
  *
  * Phases: prepare -> transfer -> verify -> switchover -> done, or -> rollback -> failed.
  */
-import net from 'node:net';
 import { MecomError } from '../errors.js';
 import { QmpClient } from '../qemu/qmp.js';
 import { assertSourceCompatible } from '../qemu/capabilities.js';
@@ -39,10 +38,16 @@ export interface MigrateOptions {
   timeoutMs?: number;
   onProgress?: (p: MigrationProgress) => void;
   /**
-   * Route the sender's connection to the receiver through something (a tunnel, a fault
-   * injector): given the receiver's address, return the address the sender should dial.
+   * Route the hop that crosses the link through something (a tunnel, a fault injector): given
+   * the address of the far end (the receiver for mecom, the destination QEMU for direct),
+   * return the address to dial instead.
    */
   via?: (receiver: { host: string; port: number }) => Promise<{ host: string; port: number }>;
+  /**
+   * Called on every progress poll with the source's QMP client, so a policy (the Xen-style stop
+   * rules of the evaluation, say) can steer the migration while it runs.
+   */
+  control?: (p: MigrationProgress, src: QmpClient) => Promise<void>;
   /** Called once the transfer is under way; tests use it to inject faults. */
   onStarted?: (ctx: { sender?: ChildAgent; receiver?: ChildAgent }) => void;
 }
@@ -93,17 +98,6 @@ interface QueryMigrate {
 
 const FAILED_STATES = new Set(['failed', 'cancelled', 'cancelling']);
 
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
@@ -145,9 +139,19 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
     if (opts.downtimeLimitMs !== undefined) params['downtime-limit'] = opts.downtimeLimitMs;
     await src.execute('migrate-set-parameters', params);
 
-    const dstPort = await freePort(destHost);
-    await dst.execute('migrate-incoming', { uri: `tcp:${destHost}:${dstPort}` });
+    // Port 0: the destination QEMU picks a free port (in its own network namespace, too) and
+    // reports it in query-migrate's socket-address.
+    await dst.execute('migrate-incoming', { uri: `tcp:${destHost}:0` });
+    const incoming = (await dst.execute('query-migrate')) as { 'socket-address'?: { port?: string | number }[] };
+    const dstPort = Number(incoming['socket-address']?.[0]?.port);
+    if (!Number.isInteger(dstPort) || dstPort <= 0) {
+      throw new MigrationError('MECOM_MIGRATE_DEST', 'the destination QEMU did not report its incoming port');
+    }
     let uri = `tcp:${destHost}:${dstPort}`;
+    if (opts.transport.kind === 'direct' && opts.via) {
+      const hop = await opts.via({ host: destHost, port: dstPort });
+      uri = `tcp:${hop.host}:${hop.port}`;
+    }
     if (opts.transport.kind === 'mecom') {
       const t = opts.transport;
       receiver = new ChildAgent('receive', ['--listen', `${destHost}:0`, '--to', `${destHost}:${dstPort}`], { netns: opts.receiverNetns });
@@ -184,7 +188,9 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
     for (;;) {
       info = (await src.execute('query-migrate')) as QueryMigrate;
       const status = info.status ?? 'none';
-      opts.onProgress?.(progress(info, Date.now() - t0, sender));
+      const p = progress(info, Date.now() - t0, sender);
+      opts.onProgress?.(p);
+      if (opts.control && status === 'active') await opts.control(p, src);
       if (status === 'completed') break;
       if (FAILED_STATES.has(status)) {
         throw (await agentFailure()) ?? new MigrationError('MECOM_MIGRATE_FAILED', `source QEMU reports migration ${status}${info['error-desc'] ? `: ${info['error-desc']}` : ''}`);

@@ -7,6 +7,7 @@
  * the pause the guest's users would observe.
  */
 import fs from 'node:fs';
+import { parseHeartbeats } from '../guest/heartbeat.js';
 
 export interface SeenBeat {
   counter: number;
@@ -15,8 +16,6 @@ export interface SeenBeat {
   /** Which log it came from (index into the watched files). */
   source: number;
 }
-
-const HB = /^HB (\d+) (\d+) (OK|BAD)\r?$/;
 
 export class HeartbeatWatch {
   readonly beats: SeenBeat[] = [];
@@ -65,9 +64,8 @@ export class HeartbeatWatch {
           const text = this.partial[i] + buf.toString('latin1', 0, n);
           const lines = text.split('\n');
           this.partial[i] = lines.pop() ?? '';
-          for (const line of lines) {
-            const m = HB.exec(line);
-            if (m) this.beats.push({ counter: Number(m[1]), ok: m[3] === 'OK', hostMs: now, source: i });
+          for (const hb of parseHeartbeats(lines.join('\n') + '\n')) {
+            this.beats.push({ counter: hb.counter, ok: hb.ok, hostMs: now, source: i });
           }
         }
       } finally {

@@ -26,6 +26,11 @@ export interface LiveRunOptions {
   workDir?: string;
   onProgress?: MigrateOptions['onProgress'];
   onStarted?: MigrateOptions['onStarted'];
+  /** Run the destination QEMU and `mecom receive` in this network namespace, reached at destHost. */
+  destNetns?: string;
+  destHost?: string;
+  via?: MigrateOptions['via'];
+  control?: MigrateOptions['control'];
   /** Extra QEMU options/capabilities for baseline modes. */
   sourceParameters?: Record<string, unknown>;
   capabilities?: Record<string, boolean>;
@@ -56,7 +61,7 @@ export async function liveRun(opts: LiveRunOptions): Promise<LiveRunResult> {
   try {
     [source, dest] = await Promise.all([
       launchGuest({ ...common, name: 'source' }),
-      launchGuest({ ...common, name: 'dest', incoming: true }),
+      launchGuest({ ...common, name: 'dest', incoming: true, netns: opts.destNetns }),
     ]);
     await sleep(opts.warmupMs ?? 3000);
     const watch = new HeartbeatWatch([source.serialPath, dest.serialPath]).start();
@@ -73,6 +78,10 @@ export async function liveRun(opts: LiveRunOptions): Promise<LiveRunResult> {
         onStarted: opts.onStarted,
         sourceParameters: opts.sourceParameters,
         capabilities: opts.capabilities,
+        receiverNetns: opts.destNetns,
+        destHost: opts.destHost,
+        via: opts.via,
+        control: opts.control,
       });
       // Give the destination time to print a run of heartbeats.
       const t0 = Date.now();

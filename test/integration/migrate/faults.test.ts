@@ -38,6 +38,8 @@ async function withFault(
   extra: Partial<MigrateOptions> = {},
 ): Promise<void> {
   const dest = await launchGuest({ name: `dest${++n}`, dir, memMiB: 256, workload: 'memwrite', incoming: true });
+  let destExited = false;
+  void dest.exited.then(() => (destExited = true));
   let proxyClose = () => {};
   try {
     let err: unknown;
@@ -84,7 +86,7 @@ async function withFault(
     assert.ok(watch.allOk(), `${name}: source checker BAD`);
 
     // The destination never ran: either it is gone or it is not running.
-    if (dest.exitCode === null) {
+    if (!destExited) {
       const dq = await QmpClient.connect(dest.qmpPath, { timeoutMs: 5000 }).catch(() => undefined);
       if (dq) {
         try {
