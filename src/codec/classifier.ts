@@ -1,0 +1,112 @@
+/**
+ * Page classifier for the adaptive policy (MECOM's "characteristic-based
+ * compression"): decides a page's codec from cheap features of the page,
+ * without trial-compressing it with every codec. Thresholds are named
+ * constants; docs/codec.md gives the measurements behind each one.
+ */
+import { CodecId, PAGE_WORDS } from './ids.js';
+import { isZeroPage } from './zero.js';
+import { isFillPage } from './fill.js';
+import { WKDM_HASH_TO_SLOT, WKDM_HIGH_MASK, WKDM_FULL_START } from './wkdm.js';
+
+/** Number of sampled runs and words per run (8 x 16 = 128 of 1024 words, 1/8 of the page). */
+export const SAMPLE_RUNS = 8;
+export const SAMPLE_RUN_WORDS = 16;
+const SAMPLE_STRIDE = PAGE_WORDS / SAMPLE_RUNS;
+const SAMPLE_WORDS = SAMPLE_RUNS * SAMPLE_RUN_WORDS;
+
+/**
+ * Route to WKdm when its estimated ratio (from the sampled tags) is at least
+ * this. docs/codec.md, "Classifier thresholds".
+ */
+export const WKDM_MIN_EST_RATIO = 2.5;
+/**
+ * Sampled byte entropy (bits per byte, over 512 sampled bytes) above which a
+ * page is sent RAW without trying an LZ coder: such pages (random, encrypted,
+ * already compressed) do not shrink. Uniform random bytes measure about 7.3
+ * with 512 samples.
+ */
+export const RAW_MIN_ENTROPY = 6.9;
+/** Below this sampled entropy, zstd is used instead of lz4 for non-WKdm pages. */
+export const ZSTD_MAX_ENTROPY = 8;
+
+/** Features of one page, filled by `Classifier.measure` (reused object). */
+export interface PageFeatures {
+  zeroWords: number;
+  exact: number;
+  partial: number;
+  miss: number;
+  /** Estimated WKdm compression ratio from the sample. */
+  wkdmEstRatio: number;
+  /** Shannon entropy of the sampled bytes, bits per byte. */
+  entropy: number;
+}
+
+/** log2 table for entropy without Math.log per symbol. */
+const N_SAMPLE_BYTES = SAMPLE_WORDS * 4;
+const PLOGP: Float64Array = (() => {
+  const t = new Float64Array(N_SAMPLE_BYTES + 1);
+  for (let c = 1; c <= N_SAMPLE_BYTES; c++) {
+    const p = c / N_SAMPLE_BYTES;
+    t[c] = -p * Math.log2(p);
+  }
+  return t;
+})();
+
+export class Classifier {
+  readonly features: PageFeatures = { zeroWords: 0, exact: 0, partial: 0, miss: 0, wkdmEstRatio: 0, entropy: 0 };
+  private readonly dict = new Uint32Array(16);
+  private readonly hist = new Uint16Array(256);
+
+  constructor(
+    readonly wkdmMinEstRatio = WKDM_MIN_EST_RATIO,
+    readonly rawMinEntropy = RAW_MIN_ENTROPY,
+    readonly zstdMaxEntropy = ZSTD_MAX_ENTROPY,
+  ) {}
+
+  /** Codec for the page at w[off..off+1024). */
+  classify(w: Uint32Array, off: number): CodecId {
+    if (isZeroPage(w, off)) return CodecId.Zero;
+    if (isFillPage(w, off)) return CodecId.Fill;
+    const f = this.measure(w, off);
+    if (f.wkdmEstRatio >= this.wkdmMinEstRatio) return CodecId.Wkdm;
+    if (f.entropy >= this.rawMinEntropy) return CodecId.Raw;
+    return f.entropy < this.zstdMaxEntropy ? CodecId.Zstd : CodecId.Lz4;
+  }
+
+  /** Sample the page: simulated WKdm tags and byte entropy over 8 runs of 16 words. */
+  measure(w: Uint32Array, off: number): PageFeatures {
+    const dict = this.dict;
+    const hist = this.hist;
+    const slotOf = WKDM_HASH_TO_SLOT;
+    dict.fill(1);
+    hist.fill(0);
+    let zero = 0, exact = 0, partial = 0, miss = 0;
+    for (let r = 0; r < SAMPLE_RUNS; r++) {
+      const start = off + r * SAMPLE_STRIDE;
+      for (let j = 0; j < SAMPLE_RUN_WORDS; j++) {
+        const x = w[start + j];
+        hist[x & 0xff]++;
+        hist[(x >>> 8) & 0xff]++;
+        hist[(x >>> 16) & 0xff]++;
+        hist[x >>> 24]++;
+        if (x === 0) { zero++; continue; }
+        const slot = slotOf[(x >>> 10) & 0xff];
+        const d = dict[slot];
+        if (d === x) exact++;
+        else if (((d ^ x) & WKDM_HIGH_MASK) === 0) { partial++; dict[slot] = x; }
+        else { miss++; dict[slot] = x; }
+      }
+    }
+    let h = 0;
+    for (let i = 0; i < 256; i++) h += PLOGP[hist[i]];
+    const f = this.features;
+    f.zeroWords = zero; f.exact = exact; f.partial = partial; f.miss = miss;
+    f.entropy = h;
+    // Estimated WKdm words for the whole page: header+tags, full words, 4-bit indices, 10-bit lows.
+    const scale = PAGE_WORDS / SAMPLE_WORDS;
+    const estWords = WKDM_FULL_START + scale * (miss + (exact + partial) / 8 + partial / 3);
+    f.wkdmEstRatio = PAGE_WORDS / estWords;
+    return f;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Per-page codec selection: the adaptive policy (classifier) or one fixed
+ * codec with RAW fallback. Allocation-free per page apart from napi results.
+ */
+import { CodecId, PAGE_SIZE, PAGE_WORDS } from './ids.js';
+import { Classifier } from './classifier.js';
+import { CodecRegistry } from './registry.js';
+import type { PageCodec, PageRef } from './page.js';
+
+/** Page policies: `zero` sends zero pages as ZERO and everything else RAW. */
+export const PAGE_POLICIES = ['adaptive', 'raw', 'zero', 'wkdm', 'lz4', 'zstd'] as const;
+export type PagePolicy = (typeof PAGE_POLICIES)[number];
+
+export interface PageEncoderOptions {
+  policy: PagePolicy;
+  zstdLevel?: number;
+  classifier?: Classifier;
+}
+
+export class PageEncoder {
+  readonly policy: PagePolicy;
+  readonly registry: CodecRegistry;
+  readonly classifier: Classifier;
+  /** Result of the last `encode`: codec id, payload view and its length. */
+  id: CodecId = CodecId.Raw;
+  payload: Uint8Array = new Uint8Array(0);
+  length = 0;
+  private readonly ref: PageRef = { bytes: new Uint8Array(0), words: new Uint32Array(0), buf: Buffer.alloc(0), byteOff: 0, wordOff: 0 };
+  private cachedBuffer: ArrayBufferLike | null = null;
+  private readonly aligned = Buffer.alloc(PAGE_SIZE);
+  private readonly alignedWords = new Uint32Array(this.aligned.buffer, this.aligned.byteOffset, PAGE_WORDS);
+  private readonly fixed: PageCodec | undefined;
+  private readonly raw: PageCodec;
+  private readonly zero: PageCodec;
+
+  constructor(opts: PageEncoderOptions) {
+    this.policy = opts.policy;
+    this.registry = new CodecRegistry({ zstdLevel: opts.zstdLevel });
+    this.classifier = opts.classifier ?? new Classifier();
+    this.raw = this.registry.get(CodecId.Raw)!;
+    this.zero = this.registry.get(CodecId.Zero)!;
+    const fixedId: Record<PagePolicy, CodecId | undefined> = {
+      adaptive: undefined, raw: CodecId.Raw, zero: CodecId.Zero, wkdm: CodecId.Wkdm, lz4: CodecId.Lz4, zstd: CodecId.Zstd,
+    };
+    const f = fixedId[opts.policy];
+    this.fixed = f === undefined ? undefined : this.registry.get(f);
+    if (this.aligned.byteOffset % 4 !== 0) throw new Error('unaligned scratch');
+  }
+
+  /** Encode the page at src[off..off+4096); read the result from id/payload/length. */
+  encode(src: Uint8Array, off: number): void {
+    const ref = this.bind(src, off);
+    if (this.fixed !== undefined) {
+      if (this.fixed.id !== CodecId.Raw && this.tryCodec(this.fixed, ref)) return;
+      this.useRaw(ref);
+      return;
+    }
+    const id = this.classifier.classify(ref.words, ref.wordOff);
+    if (id !== CodecId.Raw) {
+      if (this.tryCodec(this.registry.get(id)!, ref)) return;
+      // WKdm's estimate was wrong: fall back to lz4 before RAW.
+      if (id === CodecId.Wkdm && this.tryCodec(this.registry.get(CodecId.Lz4)!, ref)) return;
+    }
+    this.useRaw(ref);
+  }
+
+  private tryCodec(c: PageCodec, ref: PageRef): boolean {
+    const n = c.encode(ref);
+    if (n < 0) return false;
+    this.id = c.id;
+    this.payload = c.out;
+    this.length = n;
+    return true;
+  }
+
+  private useRaw(ref: PageRef): void {
+    // RAW payload is the page itself; no copy.
+    this.id = CodecId.Raw;
+    this.payload = ref.bytes.subarray(ref.byteOff, ref.byteOff + PAGE_SIZE);
+    this.length = PAGE_SIZE;
+  }
+
+  private bind(src: Uint8Array, off: number): PageRef {
+    const ref = this.ref;
+    const abs = src.byteOffset + off;
+    if ((abs & 3) !== 0) {
+      this.aligned.set(src.subarray(off, off + PAGE_SIZE));
+      ref.bytes = this.aligned; ref.buf = this.aligned; ref.words = this.alignedWords;
+      ref.byteOff = 0; ref.wordOff = 0;
+      this.cachedBuffer = null;
+      return ref;
+    }
+    if (this.cachedBuffer !== src.buffer) {
+      const ab = src.buffer;
+      ref.bytes = new Uint8Array(ab);
+      ref.buf = Buffer.from(ab as ArrayBuffer);
+      ref.words = new Uint32Array(ab, 0, ab.byteLength >>> 2);
+      this.cachedBuffer = ab;
+    }
+    ref.byteOff = abs;
+    ref.wordOff = abs >>> 2;
+    return ref;
+  }
+
+  /** True if the policy never uses anything but ZERO and RAW (for tests). */
+  get zeroOnly(): boolean {
+    return this.fixed === this.zero;
+  }
+}
