@@ -133,12 +133,11 @@ export class WkdmCodec implements PageCodec {
     let nP = 0;
     for (let t = WKDM_HEADER_WORDS; t < WKDM_FULL_START; t++) {
       const tags = p[t];
-      for (let j = 0; j < 32; j += 2) {
-        const tag = (tags >>> j) & 3;
-        if (tag === WKDM_TAG_MISS) nMiss++;
-        else if (tag === WKDM_TAG_EXACT) nQ++;
-        else if (tag === WKDM_TAG_PARTIAL) { nQ++; nP++; }
-      }
+      const hi = (tags >>> 1) & 0x55555555;
+      const lo = tags & 0x55555555;
+      nMiss += popcount(hi & ~lo);
+      nQ += popcount(lo);
+      nP += popcount(lo & ~hi);
     }
     if (qposStart - WKDM_FULL_START !== nMiss || lowStart - qposStart !== (nQ + 7) >>> 3 || end - lowStart !== Math.floor((nP + 2) / 3)) {
       throw new CodecError(this.name, `section sizes do not match tag counts (${nMiss} miss, ${nQ} index, ${nP} partial)`);
@@ -182,4 +181,10 @@ export class WkdmCodec implements PageCodec {
       }
     }
   }
+}
+
+function popcount(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
