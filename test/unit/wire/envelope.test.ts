@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EnvelopeReader } from '../../../src/wire/envelope.js';
+import { WireCodes, WireError } from '../../../src/wire/errors.js';
+
+function msg(magic: string, body: number): Uint8Array {
+  const b = new Uint8Array(8 + body);
+  b.set(new TextEncoder().encode(magic));
+  new DataView(b.buffer).setUint32(4, b.length, true);
+  for (let i = 8; i < b.length; i++) b[i] = i * 7;
+  return b;
+}
+
+const messages = [msg('MCF1', 100), msg('MCC1', 0), msg('MCF1', 3000), msg('MCC1', 13)];
+const stream = Buffer.concat(messages);
+
+function drain(r: EnvelopeReader, out: Array<{ magic: string; bytes: Uint8Array }>): void {
+  for (let m = r.next(); m !== null; m = r.next()) out.push({ magic: m.magic, bytes: Uint8Array.from(m.bytes) });
+}
+
+function check(out: Array<{ magic: string; bytes: Uint8Array }>): void {
+  assert.equal(out.length, messages.length);
+  out.forEach((m, i) => {
+    assert.equal(m.magic, String.fromCharCode(...messages[i].subarray(0, 4)));
+    assert.deepEqual(m.bytes, messages[i]);
+  });
+}
+
+test('envelope: split at every offset', () => {
+  for (let cut = 0; cut <= stream.length; cut++) {
+    const r = new EnvelopeReader({ maxLength: 4096, magics: ['MCF1', 'MCC1'] });
+    const out: Array<{ magic: string; bytes: Uint8Array }> = [];
+    r.push(stream.subarray(0, cut)); drain(r, out);
+    r.push(stream.subarray(cut)); drain(r, out);
+    check(out);
+    assert.equal(r.bufferedBytes, 0);
+  }
+});
+
+test('envelope: 1-byte chunks', () => {
+  const r = new EnvelopeReader({ maxLength: 4096, magics: ['MCF1', 'MCC1'] });
+  const out: Array<{ magic: string; bytes: Uint8Array }> = [];
+  for (let i = 0; i < stream.length; i++) { r.push(stream.subarray(i, i + 1)); drain(r, out); }
+  check(out);
+});
+
+test('envelope rejects unknown magic, short and oversize lengths before buffering', () => {
+  const cases: Array<[Uint8Array, string]> = [
+    [msg('XXXX', 4), WireCodes.badMagic],
+    [(() => { const m = msg('MCF1', 4); new DataView(m.buffer).setUint32(4, 7, true); return m; })(), WireCodes.length],
+    [(() => { const m = msg('MCF1', 4); new DataView(m.buffer).setUint32(4, 4097, true); return m; })(), WireCodes.length],
+  ];
+  for (const [m, code] of cases) {
+    const r = new EnvelopeReader({ maxLength: 4096, magics: ['MCF1', 'MCC1'] });
+    assert.throws(() => { r.push(m.subarray(0, 8)); r.next(); }, (e: unknown) => e instanceof WireError && e.code === code);
+    assert.throws(() => r.next(), (e: unknown) => e instanceof WireError && e.code === code, 'stays failed');
+  }
+});
