@@ -469,19 +469,22 @@ export class QemuStreamParser {
    * the stream can be recognised: the JSON holds no 0x00 byte, so the last
    * such pattern is the real one.
    */
+  /** Byte at chunk index i (negative: from earlier chunks, via the ring). */
+  private tailByte(i: number): number {
+    return i >= 0 ? this.chunk[i] : this.ring[(this.chunkBase + i) & 7];
+  }
+
   private tail(): boolean {
     const c = this.chunk;
-    const ring = this.ring;
     const base = this.chunkBase;
-    for (let i = this.pos; i < c.length; i++) {
+    for (let i = c.indexOf(0x7b, this.pos); i >= 0; i = c.indexOf(0x7b, i + 1)) {
       const abs = base + i;
-      const b = c[i];
-      ring[abs & 7] = b;
-      if (b === 0x7b && abs >= 6 && ring[(abs - 6) & 7] === 0x00 && ring[(abs - 5) & 7] === SectionType.VMDESCRIPTION) {
-        const len = ((ring[(abs - 4) & 7] << 24) | (ring[(abs - 3) & 7] << 16) | (ring[(abs - 2) & 7] << 8) | ring[(abs - 1) & 7]) >>> 0;
-        this.vmdescEnd = abs + len;
-      }
+      if (abs < 6 || this.tailByte(i - 6) !== 0x00 || this.tailByte(i - 5) !== SectionType.VMDESCRIPTION) continue;
+      const len = ((this.tailByte(i - 4) << 24) | (this.tailByte(i - 3) << 16) | (this.tailByte(i - 2) << 8) | this.tailByte(i - 1)) >>> 0;
+      this.vmdescEnd = abs + len;
     }
+    // Keep the chunk's last bytes for a pattern that straddles the next chunk.
+    for (let i = Math.max(this.pos, c.length - 8); i < c.length; i++) this.ring[(base + i) & 7] = c[i];
     this.stats.tailBytes += c.length - this.pos;
     this.pos = c.length;
     this.lastByte = c[c.length - 1];
