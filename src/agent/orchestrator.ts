@@ -33,6 +33,8 @@ export interface MigrateOptions {
   receiverNetns?: string;
   /** Extra migrate-set-parameters / capabilities for the source and destination (baseline modes). */
   sourceParameters?: Record<string, unknown>;
+  /** migrate-set-parameters for the destination, before migrate-incoming (multifd channels, say). */
+  destParameters?: Record<string, unknown>;
   capabilities?: Record<string, boolean>;
   /** Give up (and roll back) when the migration has not completed by then. */
   timeoutMs?: number;
@@ -138,6 +140,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
     };
     if (opts.downtimeLimitMs !== undefined) params['downtime-limit'] = opts.downtimeLimitMs;
     await src.execute('migrate-set-parameters', params);
+    if (opts.destParameters) await dst.execute('migrate-set-parameters', opts.destParameters);
 
     // Port 0: the destination QEMU picks a free port (in its own network namespace, too) and
     // reports it in query-migrate's socket-address.

@@ -10,6 +10,7 @@ import { registerGuest } from './guest.js';
 import { registerAgents } from './agents.js';
 import { registerMigrate } from './migrate.js';
 import { registerDemo } from './demo.js';
+import { registerEval } from './eval.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerAgents(program);
   registerMigrate(program);
   registerDemo(program);
+  registerEval(program);
   return program;
 }
 

@@ -33,6 +33,7 @@ export interface LiveRunOptions {
   control?: MigrateOptions['control'];
   /** Extra QEMU options/capabilities for baseline modes. */
   sourceParameters?: Record<string, unknown>;
+  destParameters?: Record<string, unknown>;
   capabilities?: Record<string, boolean>;
 }
 
@@ -77,6 +78,7 @@ export async function liveRun(opts: LiveRunOptions): Promise<LiveRunResult> {
         onProgress: opts.onProgress,
         onStarted: opts.onStarted,
         sourceParameters: opts.sourceParameters,
+        destParameters: opts.destParameters,
         capabilities: opts.capabilities,
         receiverNetns: opts.destNetns,
         destHost: opts.destHost,
