@@ -19,7 +19,7 @@ const SAMPLE_WORDS = SAMPLE_RUNS * SAMPLE_RUN_WORDS;
  * Route to WKdm when its estimated ratio (from the sampled tags) is at least
  * this. docs/codec.md, "Classifier thresholds".
  */
-export const WKDM_MIN_EST_RATIO = 2.5;
+export const WKDM_MIN_EST_RATIO = 2.0;
 /**
  * Sampled byte entropy (bits per byte, over 512 sampled bytes) above which a
  * page is sent RAW without trying an LZ coder: such pages (random, encrypted,
