@@ -46,9 +46,8 @@ async function runAgent(agent: Sender | Receiver, emit: Emit, onStart: (port: nu
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   agent.on('state', (state) => emit('state', { state }));
-  const port = await agent.start();
-  onStart(port);
   try {
+    onStart(await agent.start());
     const stats = await agent.done;
     emit('done', { ...stats });
   } catch (err) {
