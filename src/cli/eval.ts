@@ -19,6 +19,8 @@ interface EvalCliOptions {
   timeLimit?: number;
   warmup: number;
   quick?: boolean;
+  from?: string;
+  markdown?: boolean;
 }
 
 const QUICK = { workloads: 'memwrite,hog', modes: 'plain,xen,mecom,qemu-multifd-zstd', links: '1gbit', runs: 2, timeLimit: 30 };
@@ -41,6 +43,36 @@ function hostPort(v: string): { host: string; port: number } {
   return { host: v.slice(0, i), port };
 }
 
+/** `--from`: summarise rows already measured (several runs of `mecom eval` merged). */
+async function report(o: EvalCliOptions, outDir: string): Promise<void> {
+  const { summarise } = await import('../eval/stats.js');
+  const { textTable, markdownTable, summaryJson } = await import('../eval/report.js');
+  const { writeCharts } = await import('../eval/charts.js');
+  const files = o.from!.split(',').filter(Boolean);
+  if (files.length === 0) throw new UsageError('--from is empty');
+  const rows = files.flatMap((f) => {
+    let text: string;
+    try {
+      text = fs.readFileSync(f, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read ${f}: ${(err as Error).message}`);
+    }
+    return text.split('\n').filter((l) => l.trim()).map((l, i) => {
+      try {
+        return JSON.parse(l) as import('../eval/stats.js').EvalRow;
+      } catch {
+        throw new UsageError(`${f}:${i + 1}: not a JSON row`);
+      }
+    });
+  });
+  const cells = summarise(rows);
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify(summaryJson(cells, { from: files, rows: rows.length }), null, 2) + '\n');
+  const charts = await writeCharts(cells, outDir);
+  process.stdout.write(o.markdown ? markdownTable(cells) : textTable(cells));
+  process.stdout.write(`\ncharts: ${charts.map((c) => path.basename(c)).join(', ')}\n`);
+}
+
 export function registerEval(program: Command): void {
   program
     .command('eval')
@@ -54,6 +86,8 @@ export function registerEval(program: Command): void {
     .option('--mem <MiB>', 'guest memory', intOption(128, 65536), 512)
     .option('--time-limit <s>', 'per-run limit on the migration; past it the run counts as not converged (default 60)', intOption(1, 86400))
     .option('--warmup <ms>', 'let the workload run this long before migrating', intOption(0, 600000), 4000)
+    .option('--from <files>', 'run nothing: summarise these rows.jsonl files (comma-separated) into --out')
+    .option('--markdown', 'print the table as Markdown')
     .option('--quick', `quick check: ${QUICK.workloads} x ${QUICK.modes} @ ${QUICK.links}, ${QUICK.runs} runs, ${QUICK.timeLimit} s per run`)
     .action(async (o: EvalCliOptions) => {
       const { EVAL_WORKLOADS, findWorkload } = await import('../eval/workloads.js');
@@ -70,12 +104,13 @@ export function registerEval(program: Command): void {
       const runs = o.runs ?? q?.runs ?? DEFAULTS.runs;
       const timeLimitS = o.timeLimit ?? q?.timeLimit ?? DEFAULTS.timeLimit;
       const outDir = path.resolve(o.out ?? 'eval-out');
+      if (o.from !== undefined) return report(o, outDir);
 
       const { guestKit } = await import('../guest/kit.js');
       guestKit();
       const { runEval, machineFacts } = await import('../eval/harness.js');
       const { summarise } = await import('../eval/stats.js');
-      const { textTable, summaryJson } = await import('../eval/report.js');
+      const { textTable, markdownTable, summaryJson } = await import('../eval/report.js');
       const { writeCharts } = await import('../eval/charts.js');
 
       fs.mkdirSync(outDir, { recursive: true });
@@ -110,7 +145,7 @@ export function registerEval(program: Command): void {
       fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify(summaryJson(cells, meta), null, 2) + '\n');
       const charts = await writeCharts(cells, outDir);
       if (!o.json) {
-        process.stdout.write(textTable(cells));
+        process.stdout.write(o.markdown ? markdownTable(cells) : textTable(cells));
         process.stdout.write(`\nrows: ${rowsPath}\nsummary: ${path.join(outDir, 'summary.json')}\ncharts: ${charts.map((c) => path.basename(c)).join(', ')}\n`);
       }
     });
