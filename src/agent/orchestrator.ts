@@ -9,6 +9,7 @@
 import { MecomError } from '../errors.js';
 import { QmpClient } from '../qemu/qmp.js';
 import { assertSourceCompatible } from '../qemu/capabilities.js';
+import { waitForMigrationStatus } from '../qemu/migration.js';
 import { AgentCodes, AgentError } from './errors.js';
 import { ChildAgent } from './spawn.js';
 import type { CodecPolicy } from '../wire/frame-encode.js';
@@ -127,8 +128,10 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
     if (dstStatus.status !== 'inmigrate') {
       throw new MigrationError('MECOM_MIGRATE_DEST', `the destination VM is '${dstStatus.status}'; start it with -incoming defer -S`);
     }
-    if (opts.capabilities) {
-      const caps = Object.entries(opts.capabilities).map(([capability, state]) => ({ capability, state }));
+    {
+      // `events` makes QEMU announce each migration state change, so the switchover reacts
+      // to 'completed' at once instead of at the next poll.
+      const caps = Object.entries({ events: true, ...opts.capabilities }).map(([capability, state]) => ({ capability, state }));
       await src.execute('migrate-set-capabilities', { capabilities: caps });
       await dst.execute('migrate-set-capabilities', { capabilities: caps });
     }
@@ -202,15 +205,15 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
       if (Date.now() - t0 > timeoutMs) {
         throw new MigrationError('MECOM_MIGRATE_TIMEOUT', `migration did not complete within ${timeoutMs} ms (round ${info.ram?.['dirty-sync-count'] ?? 0}, ${Math.round((info.ram?.remaining ?? 0) / 1e6)} MB still dirty)`);
       }
-      await sleep(100);
+      await Promise.race([sleep(100), src.waitForEvent('MIGRATION', () => true, 100).catch(() => {})]);
     }
 
-    // --- verify: the receiver's proof, then the destination's own word that it loaded.
-    if (receiver && sender) {
-      await receiver.waitFor('done', 30_000);
-      await sender.waitFor('done', 10_000);
-    }
-    await waitDestinationLoaded(dst, 30_000);
+    // --- verify: the receiver's proof and the destination's own word that it loaded.
+    await Promise.all([
+      receiver?.waitFor('done', 30_000),
+      sender?.waitFor('done', 30_000),
+      waitDestinationLoaded(dst, 30_000),
+    ]);
 
     // --- switchover
     await dst.execute('cont');
@@ -243,18 +246,15 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
 }
 
 async function waitDestinationLoaded(dst: QmpClient, timeoutMs: number): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    const st = (await dst.execute('query-status')) as { status: string };
-    const mig = (await dst.execute('query-migrate')) as QueryMigrate;
-    if (st.status === 'paused' && mig.status === 'completed') return;
-    if (mig.status && FAILED_STATES.has(mig.status)) {
-      throw new MigrationError('MECOM_MIGRATE_DEST', `destination QEMU failed to load the stream (${mig.status})`);
-    }
-    if (Date.now() - t0 > timeoutMs) {
-      throw new MigrationError('MECOM_MIGRATE_DEST', `destination QEMU did not finish loading within ${timeoutMs} ms (status '${st.status}', migration '${mig.status ?? 'none'}')`);
-    }
-    await sleep(50);
+  const info = (await waitForMigrationStatus(dst, ['completed', 'failed', 'cancelled'], timeoutMs, 20).catch((e) => {
+    throw new MigrationError('MECOM_MIGRATE_DEST', `destination QEMU did not finish loading: ${(e as Error).message}`, { cause: e });
+  })) as QueryMigrate;
+  if (info.status !== 'completed') {
+    throw new MigrationError('MECOM_MIGRATE_DEST', `destination QEMU failed to load the stream (${info.status})`);
+  }
+  const st = (await dst.execute('query-status')) as { status: string };
+  if (st.status !== 'paused') {
+    throw new MigrationError('MECOM_MIGRATE_DEST', `destination QEMU is '${st.status}' after loading, expected 'paused'`);
   }
 }
 
