@@ -16,12 +16,12 @@ static int writer(int argc, char **argv, const char *name, int random_only) {
   uint64_t rate = arg_size(argc, argv, "rate", 32u << 20);
   size = clamp_to_memory(size, 24u << 20, name);
   size = (size + CHUNK - 1) / CHUNK * CHUNK;
+  say("WL %s start size=%llu MiB rate=%llu KiB/s", name, (unsigned long long)(size >> 20),
+      (unsigned long long)(rate >> 10));
   uint8_t *ws = alloc_region(size);
   uint64_t chunks = size / CHUNK;
   rng_t r;
   rng_seed(&r, now_ns());
-  say("WL %s start size=%llu MiB rate=%llu KiB/s", name, (unsigned long long)(size >> 20),
-      (unsigned long long)(rate >> 10));
   /* Populate everything once at full speed, so the working set is realistic from the start. */
   for (uint64_t c = 0; c < chunks; c++)
     fill_class(random_only ? C_RANDOM : content_class_of(c), ws + c * CHUNK, CHUNK, &r);
@@ -41,9 +41,9 @@ int random_main(int argc, char **argv) { return writer(argc, argv, "random", 1);
 int hog_main(int argc, char **argv) {
   uint64_t size = arg_size(argc, argv, "size", 128u << 20);
   size = clamp_to_memory(size, 24u << 20, "hog");
+  say("WL hog start size=%llu MiB", (unsigned long long)(size >> 20));
   volatile uint64_t *p = alloc_region(size);
   uint64_t words_per_page = PAGE / 8, pages = size / PAGE, passes = 0, t = now_ns();
-  say("WL hog start size=%llu MiB", (unsigned long long)(size >> 20));
   for (;;) {
     for (uint64_t i = 0; i < pages; i++) p[i * words_per_page] += 1;
     passes++;

@@ -42,7 +42,13 @@ for (const c of cases) {
       assert.equal(s.allOk, true, 'checker printed BAD');
       assert.equal(s.increasing, true, 'counters do not increase');
       assert.equal(s.lastCounter! - s.firstCounter! + 1, s.count, 'a heartbeat line is missing or mangled');
-      const log = fs.readFileSync(vm.serialPath, 'latin1');
+      // The workload announces itself; on a busy host that can trail the first heartbeats.
+      const deadline = Date.now() + 30_000;
+      let log = fs.readFileSync(vm.serialPath, 'latin1');
+      while (c.workload !== 'idle' && !log.includes(`WL ${c.workload} start`) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        log = fs.readFileSync(vm.serialPath, 'latin1');
+      }
       assert.doesNotMatch(log, /WL ERROR|CHK BAD|Kernel panic/);
       if (c.workload !== 'idle') assert.match(log, new RegExp(`WL ${c.workload} start`));
     } finally {
