@@ -25,7 +25,8 @@ type Emit = (event: string, data?: Record<string, unknown>) => void;
 function emitter(json: boolean, who: string): Emit {
   return (event, data = {}) => {
     if (json) process.stdout.write(JSON.stringify({ event, ...data }) + '\n');
-    else if (event !== 'progress') process.stderr.write(`mecom ${who}: ${event}${Object.keys(data).length ? ' ' + JSON.stringify(data) : ''}\n`);
+    // Human mode: the CLI's own error line reports a failure; progress is for machines.
+    else if (event !== 'progress' && event !== 'failed') process.stderr.write(`mecom ${who}: ${event}${Object.keys(data).length ? ' ' + JSON.stringify(data) : ''}\n`);
   };
 }
 
