@@ -5,6 +5,7 @@
  * row with ok:false, never dropped.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { liveRun, describeFailure, type LiveRunResult } from './live-run.js';
 import type { MigrationProgress } from '../agent/orchestrator.js';
@@ -74,6 +75,8 @@ async function runOne(a: { cfg: EvalConfig; run: number; link: EvalLink; workloa
   let last: MigrationProgress | undefined;
   const before = netns?.counters();
   const started = Date.now();
+  // The host's load when the run started: on a shared machine, the context for its times.
+  const loadAvg1 = Math.round(os.loadavg()[0] * 100) / 100;
   let result: LiveRunResult | undefined;
   let error: unknown;
   try {
@@ -99,7 +102,7 @@ async function runOne(a: { cfg: EvalConfig; run: number; link: EvalLink; workloa
   const crossed = netns && before ? EvalNetns.crossed(before, netns.counters()) : undefined;
   const transportBytes = setup.transportWireBytes?.();
   setup.release();
-  const notes = setup.notes();
+  const notes = { ...setup.notes(), loadAvg1 };
   if (result) {
     const ok = result.verified && result.guest.checkerOk && result.guest.continued;
     return {
