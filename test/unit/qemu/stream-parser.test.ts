@@ -131,3 +131,30 @@ test('xbzrle.bin.gz is refused at its first XBZRLE record, before any of its byt
     assert.throws(() => p.end(), { code: 'MECOM_QEMU_UNKNOWN_FLAG' });
   }
 });
+
+/** Heads (first 256 bytes) of streams recorded with capabilities the parser must refuse. */
+function refuseHead(name: string): QemuStreamError {
+  const data = fixture(name);
+  const p = new QemuStreamParser(new CheckingSink(data));
+  try {
+    p.push(data);
+  } catch (e) {
+    assert.ok(e instanceof QemuStreamError);
+    return e;
+  }
+  assert.fail(`${name} was accepted`);
+}
+
+test('mapped-ram stream head: configuration/capabilities subsection refused', () => {
+  const err = refuseHead('mapped-ram-head.bin.gz');
+  assert.equal(err.code, 'MECOM_QEMU_UNKNOWN_SUBSECTION');
+  assert.equal(err.offset, 27);
+  assert.equal(err.received, 'configuration/capabilities');
+});
+
+test('return-path stream head: OPEN_RETURN_PATH command refused', () => {
+  const err = refuseHead('return-path-head.bin.gz');
+  assert.equal(err.code, 'MECOM_QEMU_UNKNOWN_COMMAND');
+  assert.equal(err.offset, 27);
+  assert.equal(err.received, 1);
+});
