@@ -12,48 +12,18 @@
  * Nothing is allocated per page. Anything the parser does not understand is
  * refused with a QemuStreamError carrying the stream offset.
  */
+import { TailScanner } from './tail-scanner.js';
+import type { RamBlockInfo, StreamSink, StreamStats } from './stream-types.js';
 import { QemuStreamError, type QemuStreamErrorCode } from './errors.js';
 import {
   FILE_HEADER_LENGTH, MAX_MACHINE_NAME, MAX_RAM_BLOCKS, MIG_CMD_NAMES, MIG_CMD_SWITCHOVER_START,
   QEMU_VM_FILE_MAGIC, QEMU_VM_FILE_VERSION, RAM_SAVE_FLAG_CONTINUE, RAM_SAVE_FLAG_EOS,
   RAM_SAVE_FLAG_MEM_SIZE, RAM_SAVE_FLAG_PAGE, RAM_SAVE_FLAG_ZERO, RAM_SECTION_IDSTR,
   RAM_SECTION_VERSION, RAM_SUPPORTED_FLAGS, SectionType, TARGET_PAGE_MASK_LOW, TARGET_PAGE_SIZE,
-  flagNames,
+  be16, be32, flagNames, latin1,
 } from './stream-format.js';
 
-export type BoundaryKind = 'section' | 'ram-end' | 'eof';
-
-/**
- * Receives the stream in order. Buffers are only valid during the call: copy
- * what you keep. `page` always gets exactly TARGET_PAGE_SIZE bytes from `start`.
- */
-export interface StreamSink {
-  glue(buf: Uint8Array, start: number, end: number): void;
-  page(buf: Uint8Array, start: number, addr: number): void;
-  boundary(kind: BoundaryKind): void;
-}
-
-/** One RAM block from the MEM_SIZE record; `base` is its global address. */
-export interface RamBlockInfo {
-  readonly idstr: string;
-  readonly length: number;
-  readonly base: number;
-  /** idstr bytes, compared against record headers without decoding. */
-  readonly idBytes: Uint8Array;
-}
-
-export interface StreamStats {
-  bytes: number;
-  pages: number;
-  zeroPages: number;
-  /** RAM sections seen: START, each PART (one iteration each) and END. */
-  ramSections: number;
-  commands: number;
-  /** Bytes after the RAM END section (device state, EOF, VMDESCRIPTION). */
-  tailBytes: number;
-  machine: string;
-  blocks: RamBlockInfo[];
-}
+export type { BoundaryKind, RamBlockInfo, StreamSink, StreamStats } from './stream-types.js';
 
 const enum Stage {
   HEADER, SECTION_TYPE, CONFIG_PEEK, RAM_RECORD, MEM_BLOCK, PAGE_PAYLOAD, AFTER_EOS, TAIL, FAILED,
@@ -64,18 +34,6 @@ const SCRATCH_SIZE = 512; // largest header: 1+4+1+255+4+4 (SECTION_START), 8+1+
 const EMPTY = new Uint8Array(0);
 const STAGE_NAMES = ['file header', 'section header', 'configuration', 'RAM record',
   'RAM block list', 'page payload', 'section footer', 'device tail', 'failed'];
-
-function be32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-}
-function be16(b: Uint8Array, o: number): number {
-  return (b[o] << 8) | b[o + 1];
-}
-function latin1(b: Uint8Array, o: number, n: number): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += String.fromCharCode(b[o + i]);
-  return s;
-}
 
 export class QemuStreamParser {
   readonly stats: StreamStats = {
@@ -105,10 +63,7 @@ export class QemuStreamParser {
   private curBlock: RamBlockInfo | undefined = undefined;
   private configSeen = false;
   private memSizeSeen = false;
-  // Device tail: last 8 bytes (ring), end of a "00 06 len {" VMDESCRIPTION candidate.
-  private readonly ring = new Uint8Array(8);
-  private vmdescEnd = -1;
-  private lastByte = -1;
+  private readonly tailScan = new TailScanner();
   private eofSent = false;
 
   constructor(sink: StreamSink) {
@@ -142,7 +97,7 @@ export class QemuStreamParser {
     if (this.stage !== Stage.TAIL) {
       this.fail('MECOM_QEMU_TRUNCATED', `stream ended inside the ${STAGE_NAMES[this.stage]}`, at - this.scratchLen - this.pageFill);
     }
-    if (this.vmdescEnd !== at || this.lastByte !== 0x7d) {
+    if (!this.tailScan.complete(at)) {
       this.fail('MECOM_QEMU_TRUNCATED', 'stream ended before QEMU_VM_EOF and its VMDESCRIPTION', at);
     }
     if (!this.eofSent) {
@@ -469,26 +424,13 @@ export class QemuStreamParser {
    * the stream can be recognised: the JSON holds no 0x00 byte, so the last
    * such pattern is the real one.
    */
-  /** Byte at chunk index i (negative: from earlier chunks, via the ring). */
-  private tailByte(i: number): number {
-    return i >= 0 ? this.chunk[i] : this.ring[(this.chunkBase + i) & 7];
-  }
-
+  /** Device state, QEMU_VM_EOF and VMDESCRIPTION: opaque glue, watched for the stream's end. */
   private tail(): boolean {
     const c = this.chunk;
-    const base = this.chunkBase;
-    for (let i = c.indexOf(0x7b, this.pos); i >= 0; i = c.indexOf(0x7b, i + 1)) {
-      const abs = base + i;
-      if (abs < 6 || this.tailByte(i - 6) !== 0x00 || this.tailByte(i - 5) !== SectionType.VMDESCRIPTION) continue;
-      const len = ((this.tailByte(i - 4) << 24) | (this.tailByte(i - 3) << 16) | (this.tailByte(i - 2) << 8) | this.tailByte(i - 1)) >>> 0;
-      this.vmdescEnd = abs + len;
-    }
-    // Keep the chunk's last bytes for a pattern that straddles the next chunk.
-    for (let i = Math.max(this.pos, c.length - 8); i < c.length; i++) this.ring[(base + i) & 7] = c[i];
+    this.tailScan.scan(c, this.pos, this.chunkBase);
     this.stats.tailBytes += c.length - this.pos;
     this.pos = c.length;
-    this.lastByte = c[c.length - 1];
-    if (!this.eofSent && this.vmdescEnd === base + c.length && this.lastByte === 0x7d) {
+    if (!this.eofSent && this.tailScan.complete(this.chunkBase + c.length)) {
       this.flushGlue();
       this.eofSent = true;
       this.sink.boundary('eof');
