@@ -17,11 +17,22 @@ export const enum CodecId {
 
 /** Highest single-page codec id defined by format version 1. */
 export const CODEC_ID_MAX = 5;
-/** Ids 0x80..0xFF are reserved for a later multi-page group mode ("Codec tags"). */
+/** Ids 0x80..0xFF are group tags (several pages compressed together; "Codec tags", "Group blocks"). */
 export const CODEC_ID_GROUP_FIRST = 0x80;
+/** Format version 2 group tags: 0x80 | the single-page codec whose stream format the group block uses. */
+export const GROUP_LZ4 = 0x84;
+export const GROUP_ZSTD = 0x85;
+/** Group tags in the order their blocks follow the per-page payloads. */
+export const GROUP_TAGS: readonly number[] = [GROUP_LZ4, GROUP_ZSTD];
+
+export function isGroupTag(tag: number): boolean {
+  return tag === GROUP_LZ4 || tag === GROUP_ZSTD;
+}
 
 export const CODEC_NAMES: readonly string[] = ['raw', 'zero', 'fill', 'wkdm', 'lz4', 'zstd'];
 
 export function codecName(id: number): string {
+  if (id === GROUP_LZ4) return 'lz4-group';
+  if (id === GROUP_ZSTD) return 'zstd-group';
   return CODEC_NAMES[id] ?? `codec-${id}`;
 }

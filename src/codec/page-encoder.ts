@@ -64,6 +64,25 @@ export class PageEncoder {
     this.useRaw(ref);
   }
 
+  /**
+   * Bind the page at src[off..off+4096) and return the adaptive classifier's codec for it
+   * (ZERO, FILL, WKDM, RAW for high entropy, ZSTD or LZ4 for the rest). Follow with `encodeAs`.
+   */
+  classify(src: Uint8Array, off: number): CodecId {
+    const ref = this.bind(src, off);
+    return this.classifier.classify(ref.words, ref.wordOff);
+  }
+
+  /**
+   * Encode the page bound by the last `classify` (or `encode`) with codec `id`, RAW when it does
+   * not shrink. Read the result from id/payload/length.
+   */
+  encodeAs(id: CodecId): void {
+    const ref = this.ref;
+    if (id !== CodecId.Raw && this.tryCodec(this.registry.get(id)!, ref)) return;
+    this.useRaw(ref);
+  }
+
   private tryCodec(c: PageCodec, ref: PageRef): boolean {
     const n = c.encode(ref);
     if (n < 0) return false;

@@ -82,12 +82,14 @@ export class BatchBuilder {
     this.glueMark = this.glueLen;
   }
 
-  /** Hand out the batch and start a fresh one (the glue buffer is kept and reused). */
+  /** Hand out the batch and start a fresh one (the builder's glue buffer is kept; the batch gets a copy). */
   take(): Batch {
     const n = this.count;
+    // Every array of the batch is on its own, fresh ArrayBuffer, so the batch can be transferred
+    // to a worker (the builder keeps nothing that the batch points to).
     const batch: Batch = {
       pageCount: n,
-      pages: this.pages.subarray(0, n * PAGE_SIZE),
+      pages: n > 0 ? this.pages.subarray(0, n * PAGE_SIZE) : new Uint8Array(0),
       addrs: this.addrs.slice(0, n),
       glue: this.glue.slice(0, this.glueLen),
       glueLength: this.glueLen,

@@ -5,7 +5,8 @@
  * the span's xxhash64 matches.
  */
 import { xxh64 } from '@node-rs/xxhash';
-import { CodecId, CODEC_ID_GROUP_FIRST, CODEC_ID_MAX, PAGE_SIZE } from '../codec/ids.js';
+import { uncompressSync as lz4Uncompress } from 'lz4-napi';
+import { CodecId, CODEC_ID_MAX, GROUP_LZ4, GROUP_TAGS, GROUP_ZSTD, PAGE_SIZE, isGroupTag } from '../codec/ids.js';
 import { CodecRegistry } from '../codec/registry.js';
 import { WKDM_FULL_START } from '../codec/wkdm.js';
 import { FILL_PAYLOAD_LENGTH } from '../codec/fill.js';
@@ -15,7 +16,7 @@ import {
   ENTRY_ADDR_HI, ENTRY_ADDR_LO, ENTRY_CODEC, ENTRY_GLUE_BEFORE, ENTRY_LENGTH, ENTRY_RESERVED,
   FLAG_GLUE_ZSTD, FLAGS_KNOWN, FRAME_CHECKSUM_LENGTH, FRAME_HEADER_LENGTH, FRAME_MAGIC_U32, FRAME_MAX_ADDR,
   FRAME_MAX_GLUE, FRAME_MAX_LENGTH, FRAME_MAX_PAGES, FRAME_MIN_LENGTH, FRAME_VERSION, OFF_FLAGS, OFF_GLUE_LENGTH,
-  OFF_GLUE_STORED, OFF_LENGTH, OFF_MAGIC, OFF_PAGE_COUNT, OFF_RESERVED, OFF_VERSION, PAGE_ENTRY_LENGTH,
+  GROUP_BLOCK_PREFIX, OFF_GLUE_STORED, OFF_LENGTH, OFF_MAGIC, OFF_PAGE_COUNT, OFF_RESERVED, OFF_VERSION, PAGE_ENTRY_LENGTH,
 } from './frame-format.js';
 
 export interface DecodedFrame {
@@ -33,6 +34,7 @@ export interface FrameDecoderOptions {
 
 /** "Page table": legal encoded length per codec. */
 function lengthOk(codec: number, len: number): boolean {
+  if (codec >= 0x80) return len === 0; // group member: its bytes are in the group block
   switch (codec) {
     case CodecId.Raw: return len === PAGE_SIZE;
     case CodecId.Zero: return len === 0;
@@ -47,6 +49,8 @@ export class FrameDecoder {
   private readonly registry = new CodecRegistry();
   private readonly glueZstd = new ZstdContext();
   private spanBuf = new Uint8Array(0);
+  private groupBuf = Buffer.alloc(0);
+  private lz4In = Buffer.alloc(0);
   private glueBuf = new Uint8Array(0);
 
   constructor(opts: FrameDecoderOptions = {}) {
@@ -93,10 +97,13 @@ export class FrameDecoder {
     // R7 page table
     let payloadSum = 0;
     let glueSum = 0;
+    let lz4Members = 0;
+    let zstdMembers = 0;
     for (let i = 0, e = FRAME_HEADER_LENGTH; i < n; i++, e += PAGE_ENTRY_LENGTH) {
       const codec = frame[e + ENTRY_CODEC];
-      if (codec >= CODEC_ID_GROUP_FIRST) throw new WireError(WireCodes.reserved, `page ${i}: codec 0x${codec.toString(16)} is reserved for multi-page groups`, { offset: e });
-      if (codec > CODEC_ID_MAX) throw new WireError(WireCodes.unknownCodec, `page ${i}: unknown codec ${codec}`, { offset: e, received: codec });
+      if (codec > CODEC_ID_MAX && !isGroupTag(codec)) throw new WireError(WireCodes.unknownCodec, `page ${i}: unknown codec 0x${codec.toString(16)}`, { offset: e, received: codec });
+      if (codec === GROUP_LZ4) lz4Members++;
+      else if (codec === GROUP_ZSTD) zstdMembers++;
       if (frame[e + ENTRY_RESERVED] !== 0) throw new WireError(WireCodes.reserved, `page ${i}: reserved entry byte is not zero`, { offset: e + ENTRY_RESERVED });
       const len = dv.getUint16(e + ENTRY_LENGTH, true);
       if (!lengthOk(codec, len)) throw new WireError(WireCodes.length, `page ${i}: encoded length ${len} is illegal for codec ${codec}`, { offset: e + ENTRY_LENGTH, received: len });
@@ -107,8 +114,26 @@ export class FrameDecoder {
       const addr = hi * 0x100000000 + dv.getUint32(e + ENTRY_ADDR_LO, true);
       if (hi > 0x1fffff || addr > FRAME_MAX_ADDR) throw new WireError(WireCodes.range, `page ${i}: address beyond ${FRAME_MAX_ADDR}`, { offset: e + ENTRY_ADDR_LO });
     }
-    if (payloadStart + payloadSum !== payloadEnd) {
-      throw new WireError(WireCodes.length, `payloads sum to ${payloadSum} bytes, frame has room for ${payloadEnd - payloadStart}`, { expected: payloadEnd - payloadStart, received: payloadSum });
+    // R7 group blocks: after the per-page payloads, one per group tag used, in tag order.
+    const groupStart = payloadStart + payloadSum;
+    let q = groupStart;
+    const blocks: Array<{ tag: number; members: number; at: number; stored: number }> = [];
+    for (const tag of GROUP_TAGS) {
+      const members = tag === GROUP_LZ4 ? lz4Members : zstdMembers;
+      if (members === 0) continue;
+      if (q + GROUP_BLOCK_PREFIX > payloadEnd) {
+        throw new WireError(WireCodes.length, `group block 0x${tag.toString(16)} length prefix runs past the payloads`, { offset: q });
+      }
+      const stored = dv.getUint32(q, true);
+      const max = members * PAGE_SIZE - GROUP_BLOCK_PREFIX - 1;
+      if (stored < 1 || stored > max || q + GROUP_BLOCK_PREFIX + stored > payloadEnd) {
+        throw new WireError(WireCodes.length, `group block 0x${tag.toString(16)}: stored length ${stored} illegal for ${members} pages or past the payloads`, { offset: q, received: stored });
+      }
+      blocks.push({ tag, members, at: q + GROUP_BLOCK_PREFIX, stored });
+      q += GROUP_BLOCK_PREFIX + stored;
+    }
+    if (groupStart > payloadEnd || q !== payloadEnd) {
+      throw new WireError(WireCodes.length, `payloads and group blocks take ${q - payloadStart} bytes, frame has room for ${payloadEnd - payloadStart}`, { expected: payloadEnd - payloadStart, received: q - payloadStart });
     }
     // R8 glue
     let glue: Uint8Array;
@@ -125,7 +150,20 @@ export class FrameDecoder {
     } else {
       glue = frame.subarray(tableEnd, payloadStart);
     }
-    // R9 pages
+    // R9 group blocks, then pages
+    const groupPages = [new Uint8Array(0), new Uint8Array(0)];
+    let groupBytes = 0;
+    for (const b of blocks) groupBytes += b.members * PAGE_SIZE;
+    if (this.groupBuf.length < groupBytes) this.groupBuf = Buffer.alloc(groupBytes);
+    let gOff = 0;
+    for (const b of blocks) {
+      const want = b.members * PAGE_SIZE;
+      const dst = this.groupBuf.subarray(gOff, gOff + want);
+      gOff += want;
+      groupPages[b.tag === GROUP_LZ4 ? 0 : 1] = dst;
+      this.decodeGroup(b.tag, frame.subarray(b.at, b.at + b.stored), dst, b.at);
+    }
+    const groupNext = [0, 0];
     const spanLength = glueLength + n * PAGE_SIZE;
     if (this.spanBuf.length < spanLength) this.spanBuf = new Uint8Array(Math.max(spanLength, Math.min(this.spanBuf.length * 2, FRAME_MAX_GLUE + FRAME_MAX_PAGES * PAGE_SIZE)));
     const span = this.spanBuf;
@@ -137,7 +175,16 @@ export class FrameDecoder {
       if (gb > 0) span.set(glue.subarray(g, g + gb), s);
       g += gb;
       s += gb;
-      const codec = this.registry.get(frame[e + ENTRY_CODEC])!;
+      const tag = frame[e + ENTRY_CODEC];
+      if (tag >= 0x80) {
+        const gi = tag === GROUP_LZ4 ? 0 : 1;
+        const o = groupNext[gi];
+        span.set(groupPages[gi].subarray(o, o + PAGE_SIZE), s);
+        groupNext[gi] = o + PAGE_SIZE;
+        s += PAGE_SIZE;
+        continue;
+      }
+      const codec = this.registry.get(tag)!;
       const len = dv.getUint16(e + ENTRY_LENGTH, true);
       try {
         codec.decode(frame, p, len, span, s);
@@ -154,5 +201,29 @@ export class FrameDecoder {
     const got = xxh64(out, 0n);
     if (got !== want) throw new WireError(WireCodes.checksum, `span checksum ${got.toString(16)} does not match frame's ${want.toString(16)}`, { offset: payloadEnd });
     return { span: out, pageCount: n, glueLength, frameLength };
+  }
+
+  /** Decode one group block into dst, which it must fill exactly (rule R9). */
+  private decodeGroup(tag: number, src: Uint8Array, dst: Buffer, offset: number): void {
+    const name = tag === GROUP_LZ4 ? 'lz4-group' : 'zstd-group';
+    let got: number;
+    try {
+      if (tag === GROUP_ZSTD) {
+        got = this.glueZstd.decompress(dst, src);
+      } else {
+        // lz4-napi wants its 4-byte size prefix; we write the expected size, so it allocates
+        // exactly the group's pages and nothing a hostile frame could choose.
+        const need = 4 + src.length;
+        if (this.lz4In.length < need) this.lz4In = Buffer.alloc(Math.max(need, this.lz4In.length * 2));
+        this.lz4In.writeUInt32LE(dst.length, 0);
+        this.lz4In.set(src, 4);
+        const r = lz4Uncompress(this.lz4In.subarray(0, need));
+        got = r.length;
+        if (got === dst.length) dst.set(r);
+      }
+    } catch (err) {
+      throw new WireError(WireCodes.decode, `${name} block does not decode: ${(err as Error).message}`, { offset, cause: err });
+    }
+    if (got !== dst.length) throw new WireError(WireCodes.decode, `${name} block decoded to ${got} bytes, expected ${dst.length}`, { offset, expected: dst.length, received: got });
   }
 }

@@ -1,27 +1,48 @@
 /**
  * FrameEncoder: one Batch -> one self-delimiting frame (docs/frame-format.md).
+ *
+ * Two ways to pick each page's codec:
+ * - a page policy (`raw`, `zero`, `wkdm`, `lz4`, `zstd`, `adaptive` = classifier only), per page;
+ * - a plan (src/codec/cost-model.ts): the classifier sorts pages into classes, the plan names a
+ *   codec setting per class, and the `-group` settings compress all their pages together in one
+ *   zstd or lz4 call ("Group blocks"). The policies `lz4-group` and `zstd-group` are fixed plans.
+ * With a plan the encoder measures what each codec cost and produced (`lastMeasure`), and with
+ * `probe` it also measures the alternatives on a few pages of each class, for the cost model.
  */
+import { performance } from 'node:perf_hooks';
 import { Xxh64 } from '@node-rs/xxhash';
+import { compressSync as lz4Compress } from 'lz4-napi';
 import zstd from 'zstd-napi/binding.js';
-import { CodecId, CODEC_NAMES, PAGE_SIZE } from '../codec/ids.js';
+import { CodecId, CODEC_NAMES, GROUP_LZ4, GROUP_TAGS, GROUP_ZSTD, PAGE_SIZE, codecName } from '../codec/ids.js';
 import { PageEncoder, PAGE_POLICIES, type PagePolicy } from '../codec/page-encoder.js';
-import { ZstdContext } from '../codec/zstd.js';
+import { ZstdContext, ZSTD_DEFAULT_LEVEL } from '../codec/zstd.js';
+import {
+  CODEC_CHOICES, N_CHOICES, N_CLASSES, cellIndex, emptyCells, planFromChoice, type EncodeMeasure, type Plan,
+} from '../codec/cost-model.js';
 import type { Batch } from './batch.js';
 import { WireCodes, WireError } from './errors.js';
 import {
   ENTRY_ADDR_HI, ENTRY_ADDR_LO, ENTRY_CODEC, ENTRY_GLUE_BEFORE, ENTRY_LENGTH, ENTRY_RESERVED,
   FLAG_GLUE_ZSTD, FRAME_CHECKSUM_LENGTH, FRAME_HEADER_LENGTH, FRAME_MAGIC_U32, FRAME_MAX_ADDR, FRAME_MAX_GLUE,
-  FRAME_MAX_PAGES, FRAME_VERSION, GLUE_COMPRESS_MIN, OFF_FLAGS, OFF_GLUE_LENGTH, OFF_GLUE_STORED, OFF_LENGTH,
-  OFF_MAGIC, OFF_PAGE_COUNT, OFF_RESERVED, OFF_VERSION, PAGE_ENTRY_LENGTH,
+  FRAME_MAX_PAGES, FRAME_VERSION, GLUE_COMPRESS_MIN, GROUP_BLOCK_PREFIX, OFF_FLAGS, OFF_GLUE_LENGTH, OFF_GLUE_STORED,
+  OFF_LENGTH, OFF_MAGIC, OFF_PAGE_COUNT, OFF_RESERVED, OFF_VERSION, PAGE_ENTRY_LENGTH,
 } from './frame-format.js';
 
-export const CODEC_POLICIES = PAGE_POLICIES;
-export type CodecPolicy = PagePolicy;
+/** Frame policies: the page policies plus fixed multi-page (group) plans. */
+export const CODEC_POLICIES = [...PAGE_POLICIES, 'lz4-group', 'zstd-group'] as const;
+export type CodecPolicy = (typeof CODEC_POLICIES)[number];
 
 export interface FrameEncoderOptions {
   policy: CodecPolicy;
-  /** zstd level for ZSTD pages (default 1). */
+  /** zstd level for ZSTD pages and zstd groups (default 1). */
   zstdLevel?: number;
+}
+
+export interface EncodeOptions {
+  /** Codec choice per page class (cost model). Only with policy `adaptive`. */
+  plan?: Plan;
+  /** Also measure the alternatives on a sample of each class (needs a plan or a group policy). */
+  probe?: boolean;
 }
 
 export interface FrameEncoderStats {
@@ -35,39 +56,67 @@ export interface FrameEncoderStats {
 }
 
 const GLUE_ZSTD_LEVEL = 1;
+/** Pages per class measured with every alternative when probing. */
+export const PROBE_PAGES = 8;
+/** Marks a page whose payload is the page itself (RAW) or none (ZERO) or lives in a group block. */
+const NO_PAYLOAD = -1;
+const GROUP_INDEX: Record<number, number> = { [GROUP_LZ4]: 0, [GROUP_ZSTD]: 1 };
+const CHOICE_RAW = 0, CHOICE_WKDM = 1, CHOICE_LZ4 = 2, CHOICE_ZSTD = 3, CHOICE_LZ4G = 4, CHOICE_ZSTDG = 5;
+const CHOICE_CODEC = [CodecId.Raw, CodecId.Wkdm, CodecId.Lz4, CodecId.Zstd];
+
+/** Classifier codec -> page class (index into PAGE_CLASSES), -1 for zero/fill. */
+function classOf(id: CodecId): number {
+  switch (id) {
+    case CodecId.Zero: case CodecId.Fill: return -1;
+    case CodecId.Wkdm: return 0;
+    case CodecId.Raw: return 2;
+    default: return 1;
+  }
+}
 
 export class FrameEncoder {
   readonly policy: CodecPolicy;
   private readonly pe: PageEncoder;
+  private readonly fixedPlan: Plan | undefined;
   private readonly glueZstd = new ZstdContext(GLUE_ZSTD_LEVEL);
+  private readonly groupZstd: ZstdContext;
   private readonly hash = new Xxh64(0n);
   private payloads = new Uint8Array(256 * PAGE_SIZE);
   private codecs = new Uint8Array(256);
   private lengths = new Uint32Array(256);
+  private payOff = new Int32Array(256);
+  private cls = new Int8Array(256);
+  private groupScratch = Buffer.alloc(0);
+  private groupOut = Buffer.alloc(0);
   private glueOut = Buffer.alloc(0);
-  private readonly counts = new Float64Array(CODEC_NAMES.length);
+  private readonly counts = new Float64Array(CODEC_NAMES.length + 2);
   private frames = 0;
   private pages = 0;
   private bytesIn = 0;
   private bytesOut = 0;
+  /** Measurements of the last `encode` with a plan (null otherwise). */
+  lastMeasure: EncodeMeasure | null = null;
 
   constructor(opts: FrameEncoderOptions) {
-    if (!(PAGE_POLICIES as readonly string[]).includes(opts.policy)) throw new RangeError(`unknown codec policy ${opts.policy}`);
+    if (!(CODEC_POLICIES as readonly string[]).includes(opts.policy)) throw new RangeError(`unknown codec policy ${opts.policy}`);
     this.policy = opts.policy;
-    this.pe = new PageEncoder({ policy: opts.policy, zstdLevel: opts.zstdLevel });
+    const group = opts.policy === 'lz4-group' || opts.policy === 'zstd-group';
+    this.fixedPlan = group ? planFromChoice(opts.policy as 'lz4-group' | 'zstd-group') : undefined;
+    this.pe = new PageEncoder({ policy: group ? 'adaptive' : (opts.policy as PagePolicy), zstdLevel: opts.zstdLevel });
+    this.groupZstd = new ZstdContext(opts.zstdLevel ?? ZSTD_DEFAULT_LEVEL);
   }
 
-  encode(batch: Batch): Uint8Array {
+  encode(batch: Batch, opts: EncodeOptions = {}): Uint8Array {
     const n = batch.pageCount;
     const glueLength = batch.glueLength;
     if (n > FRAME_MAX_PAGES) throw new WireError(WireCodes.length, `batch of ${n} pages exceeds ${FRAME_MAX_PAGES}`, { expected: FRAME_MAX_PAGES, received: n });
     if (glueLength > FRAME_MAX_GLUE) throw new WireError(WireCodes.length, `batch glue of ${glueLength} bytes exceeds ${FRAME_MAX_GLUE}`, { expected: FRAME_MAX_GLUE, received: glueLength });
+    if (opts.plan && this.policy !== 'adaptive') throw new RangeError(`a plan needs policy adaptive, not ${this.policy}`);
+    const plan = opts.plan ?? this.fixedPlan;
+    const t0 = performance.now();
     this.reserve(n);
-    const pe = this.pe;
-    const pages = batch.pages;
     const hash = this.hash;
     hash.reset(0n);
-    let pos = 0;
     let g = 0;
     for (let i = 0; i < n; i++) {
       const gb = batch.glueBefore[i];
@@ -77,19 +126,27 @@ export class FrameEncoder {
       if (!(addr >= 0 && addr <= FRAME_MAX_ADDR && Number.isInteger(addr))) {
         throw new WireError(WireCodes.range, `page ${i} address ${addr} is not an integer in 0..${FRAME_MAX_ADDR}`);
       }
-      const off = i * PAGE_SIZE;
-      hash.update(pages.subarray(off, off + PAGE_SIZE));
-      pe.encode(pages, off);
-      const len = pe.length;
-      this.codecs[i] = pe.id;
-      this.lengths[i] = len;
-      if (len > 0) this.payloads.set(len === pe.payload.length ? pe.payload : pe.payload.subarray(0, len), pos);
-      pos += len;
-      this.counts[pe.id]++;
+      hash.update(batch.pages.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
     }
     if (g > glueLength) throw new WireError(WireCodes.range, `glueBefore sums to ${g}, more than the ${glueLength} glue bytes`);
     if (g < glueLength) hash.update(batch.glue.subarray(g, glueLength));
     const digest = hash.digest();
+
+    let pos: number;
+    const groupLen = [0, 0];
+    if (plan === undefined) {
+      pos = this.encodePages(batch);
+      this.lastMeasure = null;
+    } else {
+      const m = this.newMeasure(batch);
+      pos = this.encodePlanned(batch, plan, m, groupLen);
+      if (opts.probe) this.probe(batch, plan, m);
+      m.seconds = (performance.now() - t0) / 1000;
+      let codecSeconds = 0;
+      for (let c = 0; c < N_CLASSES; c++) codecSeconds += m.cells[cellIndex(c, plan[c]) + 2];
+      m.baseSeconds = Math.max(0, m.seconds - codecSeconds - this.probeSeconds);
+      this.lastMeasure = m;
+    }
 
     // "Glue": store zstd-compressed when that is smaller.
     let flags = 0;
@@ -106,8 +163,11 @@ export class FrameEncoder {
       }
     }
 
+    // Per-page payload bytes; group blocks follow them.
+    let pagePayload = 0;
+    for (let i = 0; i < n; i++) pagePayload += this.lengths[i];
     const tableEnd = FRAME_HEADER_LENGTH + n * PAGE_ENTRY_LENGTH;
-    const total = tableEnd + glueStored + pos + FRAME_CHECKSUM_LENGTH;
+    const total = tableEnd + glueStored + pagePayload + groupLen[0] + groupLen[1] + FRAME_CHECKSUM_LENGTH;
     const out = new Uint8Array(total);
     const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
     dv.setUint32(OFF_MAGIC, FRAME_MAGIC_U32, true);
@@ -118,30 +178,53 @@ export class FrameEncoder {
     dv.setUint32(OFF_PAGE_COUNT, n, true);
     dv.setUint32(OFF_GLUE_LENGTH, glueLength, true);
     dv.setUint32(OFF_GLUE_STORED, glueStored, true);
+    if (glueStored > 0) out.set(glueSrc.subarray(0, glueStored), tableEnd);
+    let p = tableEnd + glueStored;
     for (let i = 0, e = FRAME_HEADER_LENGTH; i < n; i++, e += PAGE_ENTRY_LENGTH) {
-      out[e + ENTRY_CODEC] = this.codecs[i];
+      const codec = this.codecs[i];
+      const len = this.lengths[i];
+      out[e + ENTRY_CODEC] = codec;
       out[e + ENTRY_RESERVED] = 0;
-      dv.setUint16(e + ENTRY_LENGTH, this.lengths[i], true);
+      dv.setUint16(e + ENTRY_LENGTH, len, true);
       dv.setUint32(e + ENTRY_GLUE_BEFORE, batch.glueBefore[i], true);
       const addr = batch.addrs[i];
       dv.setUint32(e + ENTRY_ADDR_LO, addr % 0x100000000, true);
       dv.setUint32(e + ENTRY_ADDR_HI, Math.floor(addr / 0x100000000), true);
+      if (len > 0) {
+        const src = this.payOff[i];
+        if (src === NO_PAYLOAD) out.set(batch.pages.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), p);
+        else out.set(this.payloads.subarray(src, src + len), p);
+        p += len;
+      }
+      this.counts[codec >= 0x80 ? CODEC_NAMES.length + GROUP_INDEX[codec] : codec]++;
     }
-    if (glueStored > 0) out.set(glueSrc.subarray(0, glueStored), tableEnd);
-    out.set(this.payloads.subarray(0, pos), tableEnd + glueStored);
+    // "Group blocks", in tag order: u32 stored length, then the compressed pages.
+    for (const tag of GROUP_TAGS) {
+      const L = groupLen[GROUP_INDEX[tag]];
+      if (L === 0) continue;
+      const stored = L - GROUP_BLOCK_PREFIX;
+      dv.setUint32(p, stored, true);
+      out.set(this.groupBlock(tag).subarray(0, stored), p + GROUP_BLOCK_PREFIX);
+      p += L;
+    }
     dv.setBigUint64(total - FRAME_CHECKSUM_LENGTH, digest, true);
 
     this.frames++;
     this.pages += n;
     this.bytesIn += glueLength + n * PAGE_SIZE;
     this.bytesOut += total;
+    if (this.lastMeasure) this.lastMeasure.seconds = (performance.now() - t0) / 1000;
     return out;
   }
 
   /** Pages encoded so far, by codec name (only codecs used at least once). */
   pagesByCodec(): Record<string, number> {
     const r: Record<string, number> = {};
-    for (let id = 0; id < this.counts.length; id++) if (this.counts[id] > 0) r[CODEC_NAMES[id]] = this.counts[id];
+    for (let id = 0; id < CODEC_NAMES.length; id++) if (this.counts[id] > 0) r[CODEC_NAMES[id]] = this.counts[id];
+    for (const tag of GROUP_TAGS) {
+      const c = this.counts[CODEC_NAMES.length + GROUP_INDEX[tag]];
+      if (c > 0) r[codecName(tag)] = c;
+    }
     return r;
   }
 
@@ -149,13 +232,204 @@ export class FrameEncoder {
     return { frames: this.frames, pages: this.pages, bytesIn: this.bytesIn, bytesOut: this.bytesOut, pagesByCodec: this.pagesByCodec() };
   }
 
+  /** Page policy path: one codec decision per page. Returns payload bytes used. */
+  private encodePages(batch: Batch): number {
+    const pe = this.pe;
+    let pos = 0;
+    for (let i = 0; i < batch.pageCount; i++) {
+      pe.encode(batch.pages, i * PAGE_SIZE);
+      pos = this.store(i, pos);
+    }
+    return pos;
+  }
+
+  /** Record the page encoder's result for page i; payloads other than RAW go to the scratch. */
+  private store(i: number, pos: number): number {
+    const pe = this.pe;
+    const len = pe.length;
+    this.codecs[i] = pe.id;
+    this.lengths[i] = len;
+    if (pe.id === CodecId.Raw || len === 0) {
+      this.payOff[i] = NO_PAYLOAD;
+      return pos;
+    }
+    this.payloads.set(len === pe.payload.length ? pe.payload : pe.payload.subarray(0, len), pos);
+    this.payOff[i] = pos;
+    return pos + len;
+  }
+
+  private newMeasure(batch: Batch): EncodeMeasure {
+    return { pages: batch.pageCount, classPages: new Array(N_CLASSES).fill(0), bytesIn: batch.glueLength + batch.pageCount * PAGE_SIZE, seconds: 0, baseSeconds: 0, cells: emptyCells() };
+  }
+
+  /** Plan path: classify, encode per-page choices now, group choices in one call per codec. */
+  private encodePlanned(batch: Batch, plan: Plan, m: EncodeMeasure, groupLen: number[]): number {
+    const pe = this.pe;
+    const n = batch.pageCount;
+    let pos = 0;
+    let lz4g = 0, zstdg = 0;
+    for (let i = 0; i < n; i++) {
+      const id = pe.classify(batch.pages, i * PAGE_SIZE);
+      const c = classOf(id);
+      this.cls[i] = c;
+      if (c < 0) {
+        pe.encodeAs(id);
+        pos = this.store(i, pos);
+        continue;
+      }
+      m.classPages[c]++;
+      const k = plan[c];
+      if (k === CHOICE_LZ4G || k === CHOICE_ZSTDG) {
+        this.codecs[i] = k === CHOICE_LZ4G ? GROUP_LZ4 : GROUP_ZSTD;
+        this.lengths[i] = 0;
+        this.payOff[i] = NO_PAYLOAD;
+        if (k === CHOICE_LZ4G) lz4g++; else zstdg++;
+        continue;
+      }
+      const ts = performance.now();
+      pe.encodeAs(CHOICE_CODEC[k]);
+      const dt = (performance.now() - ts) / 1000;
+      const cell = cellIndex(c, k);
+      m.cells[cell] += 1;
+      m.cells[cell + 1] += pe.length;
+      m.cells[cell + 2] += k === CHOICE_RAW ? 0 : dt;
+      pos = this.store(i, pos);
+    }
+    if (lz4g > 0) groupLen[0] = this.encodeGroup(batch, GROUP_LZ4, lz4g, plan, m);
+    if (zstdg > 0) groupLen[1] = this.encodeGroup(batch, GROUP_ZSTD, zstdg, plan, m);
+    return pos;
+  }
+
+  /**
+   * Compress every page tagged `tag` together. Returns the block length including its prefix, or
+   * 0 when the block would not be smaller than the pages: they are then sent RAW.
+   */
+  private encodeGroup(batch: Batch, tag: number, members: number, plan: Plan, m: EncodeMeasure): number {
+    const n = batch.pageCount;
+    const ts = performance.now();
+    const src = this.gather(batch, members, (i) => this.codecs[i] === tag);
+    const stored = this.compressGroup(tag, src);
+    const dt = (performance.now() - ts) / 1000;
+    const ok = stored > 0 && stored + GROUP_BLOCK_PREFIX < members * PAGE_SIZE;
+    // Charge time and bytes to the member classes in proportion to their pages.
+    const k = tag === GROUP_LZ4 ? CHOICE_LZ4G : CHOICE_ZSTDG;
+    const perClass = new Array(N_CLASSES).fill(0);
+    for (let i = 0; i < n; i++) if (this.codecs[i] === tag) perClass[this.cls[i]]++;
+    const outBytes = ok ? stored + GROUP_BLOCK_PREFIX : members * PAGE_SIZE;
+    for (let c = 0; c < N_CLASSES; c++) {
+      if (perClass[c] === 0 || plan[c] !== k) continue;
+      const cell = cellIndex(c, k);
+      const share = perClass[c] / members;
+      m.cells[cell] += perClass[c];
+      m.cells[cell + 1] += outBytes * share;
+      m.cells[cell + 2] += dt * share;
+    }
+    if (ok) return stored + GROUP_BLOCK_PREFIX;
+    for (let i = 0; i < n; i++) {
+      if (this.codecs[i] !== tag) continue;
+      this.codecs[i] = CodecId.Raw;
+      this.lengths[i] = PAGE_SIZE;
+      this.payOff[i] = NO_PAYLOAD;
+    }
+    return 0;
+  }
+
+  /** Copy the selected pages, in order, into one contiguous scratch buffer. */
+  private gather(batch: Batch, count: number, pick: (i: number) => boolean): Buffer {
+    const need = count * PAGE_SIZE;
+    if (this.groupScratch.length < need) this.groupScratch = Buffer.alloc(Math.max(need, 256 * PAGE_SIZE));
+    let o = 0;
+    for (let i = 0; i < batch.pageCount && o < need; i++) {
+      if (!pick(i)) continue;
+      this.groupScratch.set(batch.pages.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), o);
+      o += PAGE_SIZE;
+    }
+    return this.groupScratch.subarray(0, need);
+  }
+
+  /** Compress src with the group's codec into the block scratch; returns stored length or -1. */
+  private compressGroup(tag: number, src: Buffer): number {
+    if (tag === GROUP_ZSTD) {
+      const bound = zstd.compressBound(src.length);
+      if (this.groupOut.length < bound) this.groupOut = Buffer.alloc(bound);
+      this.zstdBlock = this.groupOut;
+      return this.groupZstd.compress(this.groupOut, src);
+    }
+    const r = lz4Compress(src);
+    this.lz4Block = r.subarray(4); // drop lz4-napi's size prefix ("Codec tags": bare LZ4 block)
+    return r.length - 4;
+  }
+
+  private zstdBlock: Uint8Array = new Uint8Array(0);
+  private lz4Block: Uint8Array = new Uint8Array(0);
+  private probeSeconds = 0;
+
+  private groupBlock(tag: number): Uint8Array {
+    return tag === GROUP_ZSTD ? this.zstdBlock : this.lz4Block;
+  }
+
+  /**
+   * Measure the choices the plan did not use, on up to PROBE_PAGES pages of each class. Results
+   * go into the measurement only; the frame is unchanged. Group blocks of the frame are kept
+   * safe: probing uses its own copies.
+   */
+  private probe(batch: Batch, plan: Plan, m: EncodeMeasure): void {
+    const t0 = performance.now();
+    const pe = this.pe;
+    const keepZstd = this.zstdBlock, keepLz4 = this.lz4Block, keepOut = this.groupOut;
+    // Probing must not overwrite a group block the frame still needs.
+    this.groupOut = Buffer.alloc(0);
+    for (let c = 0; c < N_CLASSES; c++) {
+      const idx: number[] = [];
+      for (let i = 0; i < batch.pageCount && idx.length < PROBE_PAGES; i++) if (this.cls[i] === c) idx.push(i);
+      if (idx.length === 0) continue;
+      for (let k = 0; k < N_CHOICES; k++) {
+        if (k === plan[c]) continue;
+        const cell = cellIndex(c, k);
+        if (k === CHOICE_RAW) {
+          m.cells[cell] += idx.length;
+          m.cells[cell + 1] += idx.length * PAGE_SIZE;
+          continue;
+        }
+        if (k === CHOICE_LZ4G || k === CHOICE_ZSTDG) {
+          const set = new Set(idx);
+          const ts = performance.now();
+          const src = Buffer.from(this.gather(batch, idx.length, (i) => set.has(i)));
+          const stored = this.compressGroup(k === CHOICE_LZ4G ? GROUP_LZ4 : GROUP_ZSTD, src);
+          const dt = (performance.now() - ts) / 1000;
+          const ok = stored > 0 && stored + GROUP_BLOCK_PREFIX < src.length;
+          m.cells[cell] += idx.length;
+          m.cells[cell + 1] += ok ? stored + GROUP_BLOCK_PREFIX : src.length;
+          m.cells[cell + 2] += dt;
+          continue;
+        }
+        for (const i of idx) {
+          pe.classify(batch.pages, i * PAGE_SIZE);
+          const ts = performance.now();
+          pe.encodeAs(CHOICE_CODEC[k]);
+          const dt = (performance.now() - ts) / 1000;
+          m.cells[cell] += 1;
+          m.cells[cell + 1] += pe.length;
+          m.cells[cell + 2] += dt;
+        }
+      }
+    }
+    this.zstdBlock = keepZstd;
+    this.lz4Block = keepLz4;
+    this.groupOut = keepOut;
+    this.probeSeconds = (performance.now() - t0) / 1000;
+  }
+
   private reserve(n: number): void {
+    this.probeSeconds = 0;
     if (this.codecs.length < n) {
       this.codecs = new Uint8Array(n);
       this.lengths = new Uint32Array(n);
+      this.payOff = new Int32Array(n);
+      this.cls = new Int8Array(n);
       this.payloads = new Uint8Array(n * PAGE_SIZE);
     }
   }
 }
 
-export { CodecId };
+export { CodecId, CODEC_CHOICES };

@@ -8,7 +8,7 @@ import { PAGE_SIZE } from '../codec/ids.js';
 export const FRAME_MAGIC = 'MCF1';
 export const FRAME_MAGIC_U32 = 0x3146434d; // "MCF1" read as u32 LE
 /** "Frame header": format version of this implementation ("Version and change log"). */
-export const FRAME_VERSION = 1;
+export const FRAME_VERSION = 2;
 /** "Frame header": fixed header size. */
 export const FRAME_HEADER_LENGTH = 24;
 /** "Page table": bytes per entry. */
@@ -22,6 +22,8 @@ export const FRAME_MAX_GLUE = 32 * 1024 * 1024;
 /** "Limits": largest frame on the wire (header + table + glue + raw pages + checksum). */
 export const FRAME_MAX_LENGTH =
   FRAME_HEADER_LENGTH + FRAME_MAX_PAGES * PAGE_ENTRY_LENGTH + FRAME_MAX_GLUE + FRAME_MAX_PAGES * PAGE_SIZE + FRAME_CHECKSUM_LENGTH;
+/* A group block, prefix included, is shorter than the raw pages it replaces (the decoder checks
+   stored length <= 4096 x members - 5), so FRAME_MAX_LENGTH still bounds every frame. */
 /** "Limits": smallest frame (no pages, no glue). */
 export const FRAME_MIN_LENGTH = FRAME_HEADER_LENGTH + FRAME_CHECKSUM_LENGTH;
 /** "Page table": largest page address (addr + 4096 must stay an exact double). */
@@ -48,6 +50,9 @@ export const ENTRY_LENGTH = 2;
 export const ENTRY_GLUE_BEFORE = 4;
 export const ENTRY_ADDR_LO = 8;
 export const ENTRY_ADDR_HI = 12;
+
+/** "Group blocks": each block starts with its stored length, LE u32. */
+export const GROUP_BLOCK_PREFIX = 4;
 
 /** "Glue": glue shorter than this is stored as is (zstd cannot win on it). */
 export const GLUE_COMPRESS_MIN = 64;

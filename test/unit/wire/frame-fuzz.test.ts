@@ -15,7 +15,10 @@ function rng(seed: number): () => number {
 
 test(`fuzz: ${ITERATIONS} mutated frames throw a MecomError or return the exact span`, () => {
   const { batch, span } = sampleBatch(6);
-  const frames = (['adaptive', 'raw', 'wkdm', 'lz4', 'zstd'] as const).map((policy) => new FrameEncoder({ policy }).encode(batch));
+  const frames = (['adaptive', 'raw', 'wkdm', 'lz4', 'zstd', 'lz4-group', 'zstd-group'] as const).map((policy) => new FrameEncoder({ policy }).encode(batch));
+  // Mixed: per-page codecs and both group blocks in one frame.
+  frames.push(new FrameEncoder({ policy: 'adaptive' }).encode(batch, { plan: [4, 5, 0] }));
+  frames.push(new FrameEncoder({ policy: 'adaptive' }).encode(batch, { plan: [5, 1, 4] }));
   const dec = new FrameDecoder();
   const r = rng(0x5eed);
   const expected = Buffer.from(span);

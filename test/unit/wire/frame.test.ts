@@ -7,6 +7,8 @@ import { xxh64 } from '@node-rs/xxhash';
 import { WireCodes, WireError } from '../../../src/wire/errors.js';
 import { FRAME_HEADER_LENGTH, PAGE_ENTRY_LENGTH, FRAME_MAX_PAGES } from '../../../src/wire/frame-format.js';
 import { sampleBatch } from './helpers.js';
+import { randomBytes } from 'node:crypto';
+import { N_CHOICES } from '../../../src/codec/cost-model.js';
 
 test('frames round-trip real pages with every policy', () => {
   const { batch, span } = sampleBatch();
@@ -54,6 +56,45 @@ test('BatchBuilder keeps stream order and continues fresh after take()', () => {
     Buffer.concat([Buffer.of(1, 2, 3), page, page, Buffer.of(4)]));
 });
 
+test('plans: every codec choice per class round-trips, group blocks included', () => {
+  const { batch, span } = sampleBatch(40);
+  const enc = new FrameEncoder({ policy: 'adaptive' });
+  const dec = new FrameDecoder();
+  const seen = new Set<string>();
+  for (let a = 0; a < N_CHOICES; a++) {
+    for (let b = 0; b < N_CHOICES; b++) {
+      const plan = [a, b, (a + b) % N_CHOICES];
+      const f = enc.encode(batch, { plan, probe: (a + b) % 3 === 0 });
+      assert.ok(Buffer.from(dec.decode(f).span).equals(Buffer.from(span)), `plan ${plan}`);
+      const m = enc.lastMeasure!;
+      assert.equal(m.pages, batch.pageCount);
+      assert.ok(m.seconds > 0 && m.baseSeconds >= 0);
+    }
+  }
+  for (const k of Object.keys(enc.pagesByCodec())) seen.add(k);
+  for (const k of ['zero', 'wkdm', 'lz4', 'zstd', 'lz4-group', 'zstd-group']) assert.ok(seen.has(k), `${k} used`);
+});
+
+test('group pages that do not shrink are sent RAW', () => {
+  const b = new BatchBuilder(8);
+  for (let i = 0; i < 8; i++) b.appendPage(randomBytes(4096), 0, i * 4096);
+  const batch = b.take();
+  for (const policy of ['lz4-group', 'zstd-group'] as const) {
+    const enc = new FrameEncoder({ policy });
+    const f = enc.encode(structuredClone(batch));
+    assert.deepEqual(enc.pagesByCodec(), { raw: 8 });
+    assert.equal(new FrameDecoder().decode(f).pageCount, 8);
+  }
+});
+
+test('a group spans pages: 200 similar pages compress better together than one by one', () => {
+  const { batch, span } = sampleBatch(200);
+  const per = new FrameEncoder({ policy: 'zstd' }).encode(batch);
+  const grp = new FrameEncoder({ policy: 'zstd-group' }).encode(batch);
+  assert.ok(grp.length < per.length, `group ${grp.length} vs per-page ${per.length}`);
+  assert.ok(Buffer.from(new FrameDecoder().decode(grp).span).equals(Buffer.from(span)));
+});
+
 /** Rewrite a frame's checksum so that a mutation reaches the rule under test. */
 function reseal(f: Uint8Array, span?: Uint8Array): Uint8Array {
   if (span) new DataView(f.buffer, f.byteOffset).setBigUint64(f.length - 8, xxh64(span, 0n), true);
@@ -71,6 +112,21 @@ test('decoder rejection rules: one case per code', () => {
     return b;
   };
   const e0 = FRAME_HEADER_LENGTH;
+  const grp = new FrameEncoder({ policy: 'zstd-group' }).encode(batch);
+  const grpLz4 = new FrameEncoder({ policy: 'lz4-group' }).encode(batch);
+  const layout = (f: Uint8Array) => {
+    const dv = new DataView(f.buffer, f.byteOffset);
+    let member = -1, members = 0, payload = 0;
+    for (let i = 0; i < n; i++) {
+      const e = e0 + i * PAGE_ENTRY_LENGTH;
+      if (f[e] >= 0x80) { members++; if (member < 0) member = e; }
+      payload += dv.getUint16(e + 2, true);
+    }
+    return { member, members, block: e0 + n * PAGE_ENTRY_LENGTH + dv.getUint32(20, true) + payload };
+  };
+  const { member: grpMember, members: grpMembers, block: grpBlock } = layout(grp);
+  const { block: grpLz4Block } = layout(grpLz4);
+  assert.ok(grpMember > 0 && grpMembers > 1);
   const cases: Array<[string, string, Uint8Array]> = [
     ['short frame', WireCodes.truncated, good.subarray(0, 3)],
     ['bad magic', WireCodes.badMagic, mut(good, (b) => { b[0] = 0x58; })],
@@ -79,14 +135,33 @@ test('decoder rejection rules: one case per code', () => {
     ['length over cap', WireCodes.length, mut(good, (_b, dv) => dv.setUint32(4, 0xffffffff, true))],
     ['frame cut short', WireCodes.truncated, good.subarray(0, good.length - 1)],
     ['trailing bytes', WireCodes.length, (() => { const b = new Uint8Array(good.length + 1); b.set(good); return b; })()],
-    ['version 2', WireCodes.badVersion, mut(good, (b) => { b[8] = 2; })],
+    ['version 1 (before group blocks)', WireCodes.badVersion, mut(good, (b) => { b[8] = 1; })],
+    ['version 3', WireCodes.badVersion, mut(good, (b) => { b[8] = 3; })],
     ['reserved flag', WireCodes.reserved, mut(good, (b) => { b[9] |= 0x80; })],
     ['reserved header bytes', WireCodes.reserved, mut(good, (b) => { b[10] = 1; })],
     ['page count overflow', WireCodes.length, mut(good, (_b, dv) => dv.setUint32(12, FRAME_MAX_PAGES + 1, true))],
     ['page count past table', WireCodes.length, mut(good, (_b, dv) => dv.setUint32(12, 4000, true))],
     ['glue length huge', WireCodes.length, mut(raw, (_b, dv) => dv.setUint32(16, 0x7fffffff, true))],
     ['glue stored mismatch', WireCodes.length, mut(raw, (_b, dv) => dv.setUint32(20, dv.getUint32(20, true) + 1, true))],
-    ['group codec reserved', WireCodes.reserved, mut(good, (b) => { b[e0] = 0x80; })],
+    ['unassigned group tag 0x80', WireCodes.unknownCodec, mut(good, (b) => { b[e0] = 0x80; })],
+    ['unassigned group tag 0x83 (wkdm)', WireCodes.unknownCodec, mut(good, (b) => { b[e0] = 0x83; })],
+    ['unassigned tag 0xff', WireCodes.unknownCodec, mut(good, (b) => { b[e0] = 0xff; })],
+    ['group member with a payload length', WireCodes.length, mut(grp, (_b, dv) => dv.setUint16(grpMember + 2, 1, true))],
+    ['group block stored length 0', WireCodes.length, mut(grp, (_b, dv) => dv.setUint32(grpBlock, 0, true))],
+    ['group block past the payloads', WireCodes.length, mut(grp, (_b, dv) => dv.setUint32(grpBlock, dv.getUint32(grpBlock, true) + 1, true))],
+    ['group block not smaller than its pages', WireCodes.length, mut(grp, (_b, dv) => dv.setUint32(grpBlock, grpMembers * 4096 - 4, true))],
+    ['page moved out of its group: block decodes too long', WireCodes.decode, mut(grp, (b) => { b[grpMember] = 1; })],
+    ['group block missing its prefix', WireCodes.length, (() => {
+      // Drop the block (prefix and data): members now point at a group block that is not there.
+      const L = 4 + new DataView(grp.buffer).getUint32(grpBlock, true);
+      const g = new Uint8Array(grp.length - L);
+      g.set(grp.subarray(0, grpBlock));
+      g.set(grp.subarray(grpBlock + L), grpBlock);
+      new DataView(g.buffer).setUint32(4, g.length, true);
+      return g;
+    })()],
+    ['group block does not decode', WireCodes.decode, mut(grp, (b) => { b[grpBlock + 4] ^= 0xff; })],
+    ['group block decodes to the wrong bytes', WireCodes.checksum, mut(grpLz4, (b) => { b[grpLz4Block + 4 + 7] ^= 0x01; })],
     ['unknown codec', WireCodes.unknownCodec, mut(good, (b) => { b[e0] = 0x33; })],
     ['reserved entry byte', WireCodes.reserved, mut(good, (b) => { b[e0 + 1] = 1; })],
     ['raw page with wrong length', WireCodes.length, mut(raw, (_b, dv) => dv.setUint16(e0 + 2, 4095, true))],

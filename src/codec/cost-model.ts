@@ -1,0 +1,377 @@
+/**
+ * Link/CPU cost model (issue 6): picks, per page class, the codec setting that maximises the
+ * effective throughput of a migration, i.e. RAM bytes delivered per second:
+ *
+ *   time per RAM byte = max(cpu seconds per byte / cpus, wire bytes per RAM byte / link bytes/s)
+ *
+ * where the cpu and wire terms are sums over the page classes of the batch, weighted by how
+ * often each class occurs. Everything here is pure arithmetic on measurements that the encoder
+ * (src/wire/frame-encode.ts, `EncodeMeasure`) and the link meter feed in; no clocks are read, so
+ * unit tests drive it with fixed numbers.
+ *
+ * Page classes come from the classifier (src/codec/classifier.ts): `words` (WKdm estimates a
+ * good ratio), `text` (low byte entropy), `noise` (high entropy). Zero and fill pages are always
+ * sent as ZERO/FILL (cheapest and smallest); they only dilute the other classes' costs.
+ */
+
+/** Page classes the model decides for; index = position. */
+export const PAGE_CLASSES = ['words', 'text', 'noise'] as const;
+export type PageClass = (typeof PAGE_CLASSES)[number];
+export const N_CLASSES = PAGE_CLASSES.length;
+
+/**
+ * Codec settings. The `-group` settings compress all pages of a batch that chose them in one
+ * call (frame format "Group blocks"), so the codec's window spans many pages.
+ */
+export const CODEC_CHOICES = ['raw', 'wkdm', 'lz4', 'zstd', 'lz4-group', 'zstd-group'] as const;
+export type CodecChoice = (typeof CODEC_CHOICES)[number];
+export const N_CHOICES = CODEC_CHOICES.length;
+
+/** A decision: choice index (into CODEC_CHOICES) per class (index into PAGE_CLASSES). */
+export type Plan = number[];
+
+export function planToRecord(plan: Plan): Record<PageClass, CodecChoice> {
+  const r = {} as Record<PageClass, CodecChoice>;
+  PAGE_CLASSES.forEach((c, i) => (r[c] = CODEC_CHOICES[plan[i]]));
+  return r;
+}
+
+export function planFromChoice(choice: CodecChoice): Plan {
+  const k = CODEC_CHOICES.indexOf(choice);
+  if (k < 0) throw new RangeError(`unknown codec choice ${choice}`);
+  return PAGE_CLASSES.map(() => k);
+}
+
+/**
+ * What one encoded batch measured. `cells` is a flat [class][choice] table of 3 numbers per cell
+ * (pages, wire bytes, seconds), filled for the choice actually used and for probed alternatives.
+ * Plain numbers only, so it crosses worker threads cheaply.
+ */
+export interface EncodeMeasure {
+  pages: number;
+  /** Pages of each class (zero/fill pages are the rest). */
+  classPages: number[];
+  /** Span bytes (glue + pages) of the batch. */
+  bytesIn: number;
+  /** Whole encode, seconds of one thread. */
+  seconds: number;
+  /** Seconds outside the page codecs (hash, classifier, frame assembly). */
+  baseSeconds: number;
+  /** N_CLASSES * N_CHOICES * 3: pages, outBytes, seconds. */
+  cells: number[];
+}
+
+export const CELL_WIDTH = 3;
+export function cellIndex(cls: number, choice: number): number {
+  return (cls * N_CHOICES + choice) * CELL_WIDTH;
+}
+export function emptyCells(): number[] {
+  return new Array(N_CLASSES * N_CHOICES * CELL_WIDTH).fill(0);
+}
+
+/** Current estimates: per cell ratio (wire/RAM bytes) and cpu seconds per RAM byte. */
+export interface Estimates {
+  /** Fraction of pages per class (the rest are zero/fill pages). */
+  classFraction: number[];
+  /** Base cpu seconds per RAM byte, spent on every page whatever the choice. */
+  baseCost: number;
+  ratio: number[]; // [cls * N_CHOICES + choice], wire bytes per RAM byte (≤ 1 + table overhead)
+  cost: number[]; // [cls * N_CHOICES + choice], seconds per RAM byte
+}
+
+export interface PlanResult {
+  plan: Plan;
+  /** Predicted RAM bytes per second. */
+  bytesPerSecond: number;
+  /** Predicted wire bytes per RAM byte. */
+  wirePerByte: number;
+  /** Which resource limits the plan. */
+  bound: 'cpu' | 'link';
+}
+
+/** Page-table entry per page, charged to every choice. */
+const ENTRY_PER_BYTE = 16 / 4096;
+
+/** Throughput and wire use of a plan under the estimates. */
+export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: number): PlanResult {
+  let cpu = est.baseCost;
+  let wire = ENTRY_PER_BYTE;
+  for (let c = 0; c < N_CLASSES; c++) {
+    const f = est.classFraction[c];
+    const k = c * N_CHOICES + plan[c];
+    cpu += f * est.cost[k];
+    wire += f * est.ratio[k];
+  }
+  const cpuTime = cpu / Math.max(cpus, 1e-6);
+  const linkTime = wire / Math.max(linkBps, 1);
+  const t = Math.max(cpuTime, linkTime, 1e-15);
+  return { plan, bytesPerSecond: 1 / t, wirePerByte: wire, bound: cpuTime >= linkTime ? 'cpu' : 'link' };
+}
+
+/**
+ * The plan with the highest effective throughput. Among plans within `tolerance` (fraction) of
+ * the best, the one that puts the fewest bytes on the wire wins: when neither the link nor the
+ * CPU is the limit, compression is free and a smaller stream is kinder to the network.
+ */
+export function bestPlan(est: Estimates, linkBps: number, cpus: number, tolerance = 0.03, allowed?: readonly boolean[]): PlanResult {
+  const all: PlanResult[] = [];
+  const plan = new Array(N_CLASSES).fill(0);
+  const rec = (c: number): void => {
+    if (c === N_CLASSES) {
+      all.push(evaluatePlan(est, plan.slice(), linkBps, cpus));
+      return;
+    }
+    for (let k = 0; k < N_CHOICES; k++) {
+      if (allowed && !allowed[k]) continue;
+      // A class that never occurs keeps raw: no reason to pay for an unmeasured codec.
+      if (est.classFraction[c] === 0 && k !== 0) continue;
+      plan[c] = k;
+      rec(c + 1);
+    }
+  };
+  rec(0);
+  let best = all[0];
+  for (const r of all) if (r.bytesPerSecond > best.bytesPerSecond) best = r;
+  let pick = best;
+  for (const r of all) {
+    if (r.bytesPerSecond >= best.bytesPerSecond * (1 - tolerance) && r.wirePerByte < pick.wirePerByte) pick = r;
+  }
+  return pick;
+}
+
+/**
+ * Priors used until a cell has been measured: codec speeds and ratios from
+ * /work/shared/docs/anchors.md (Node 20, one core, real process memory), conservative.
+ * [seconds per byte, ratio] per choice.
+ */
+const PRIOR: ReadonlyArray<readonly [number, number]> = [
+  [0.05e-9, 1], // raw: a copy
+  [1 / 400e6, 0.4], // wkdm
+  [1 / 450e6, 0.5], // lz4
+  [1 / 300e6, 0.4], // zstd-1
+  [1 / 450e6, 0.45], // lz4-group
+  [1 / 300e6, 0.35], // zstd-group
+];
+
+export interface CostModelOptions {
+  /** Encode threads (workers). */
+  threads: number;
+  /** CPU budget in cores (--max-cpu / 100); default = threads. */
+  cpus?: number;
+  /** Link estimate before the first measurement, bytes/s (default 1 Gbit/s). */
+  priorLinkBps?: number;
+  /** Weight of a new measurement in the running averages (default 0.3). */
+  alpha?: number;
+  /** Probe alternatives every this many batches (default 16; the first batch always probes). */
+  probeEvery?: number;
+  /** Restrict the choices (for fixed policies and tests); default all. */
+  allowed?: readonly CodecChoice[];
+}
+
+export interface ModelSnapshot {
+  linkMBps: number;
+  threads: number;
+  cpus: number;
+  /** Predicted effective throughput of the current plan, MB/s of RAM. */
+  predictedMBps: number;
+  bound: 'cpu' | 'link';
+  choice: Record<PageClass, CodecChoice>;
+  /** Measured ratio and MB/s per class and choice (measured cells only). */
+  measured: Record<string, { ratio: number; MBps: number }>;
+  batches: number;
+  probes: number;
+}
+
+/** Running estimates + the current plan. Deterministic: no clocks, no I/O. */
+export class CostModel {
+  readonly threads: number;
+  readonly cpus: number;
+  private readonly alpha: number;
+  private readonly probeEvery: number;
+  private readonly allowed: boolean[];
+  private linkBps: number;
+  private readonly est: Estimates;
+  private readonly measuredCell: boolean[];
+  private current: PlanResult;
+  private batches = 0;
+  private probes = 0;
+
+  constructor(opts: CostModelOptions) {
+    this.threads = Math.max(1, opts.threads);
+    this.cpus = Math.max(0.05, Math.min(opts.cpus ?? this.threads, this.threads));
+    this.alpha = opts.alpha ?? 0.3;
+    this.probeEvery = Math.max(1, opts.probeEvery ?? 16);
+    this.linkBps = opts.priorLinkBps ?? 125e6;
+    const allowed = opts.allowed ?? CODEC_CHOICES;
+    this.allowed = CODEC_CHOICES.map((c) => c === 'raw' || allowed.includes(c));
+    this.est = {
+      classFraction: [0.3, 0.3, 0.1],
+      baseCost: 0.5e-9,
+      ratio: new Array(N_CLASSES * N_CHOICES),
+      cost: new Array(N_CLASSES * N_CHOICES),
+    };
+    for (let c = 0; c < N_CLASSES; c++) {
+      for (let k = 0; k < N_CHOICES; k++) {
+        // Noise pages do not shrink: assume so until measured.
+        this.est.cost[c * N_CHOICES + k] = PRIOR[k][0];
+        this.est.ratio[c * N_CHOICES + k] = c === 2 && k > 0 ? 1 : PRIOR[k][1];
+      }
+    }
+    this.measuredCell = new Array(N_CLASSES * N_CHOICES).fill(false);
+    this.current = this.recompute();
+  }
+
+  /** The plan for the next batch. */
+  plan(): Plan {
+    return this.current.plan;
+  }
+
+  /** True if the next batch should also measure the alternatives on a sample. */
+  shouldProbe(): boolean {
+    return this.batches % this.probeEvery === 0;
+  }
+
+  /** Count a batch handed to the encoder (call once per batch, after plan()/shouldProbe()). */
+  noteSubmitted(probe: boolean): void {
+    this.batches++;
+    if (probe) this.probes++;
+  }
+
+  /** Set the measured link throughput (bytes per second) and re-plan. */
+  setLink(bytesPerSecond: number): void {
+    if (!(bytesPerSecond > 0) || !Number.isFinite(bytesPerSecond)) return;
+    this.linkBps = bytesPerSecond;
+    this.current = this.recompute();
+  }
+
+  get link(): number {
+    return this.linkBps;
+  }
+
+  /** Fold one batch's measurements in and re-plan. */
+  observe(m: EncodeMeasure): void {
+    const a = this.alpha;
+    const e = this.est;
+    if (m.pages > 0) {
+      for (let c = 0; c < N_CLASSES; c++) e.classFraction[c] = (1 - a) * e.classFraction[c] + a * (m.classPages[c] / m.pages);
+    }
+    if (m.bytesIn > 0 && m.baseSeconds >= 0) e.baseCost = (1 - a) * e.baseCost + a * (m.baseSeconds / m.bytesIn);
+    for (let c = 0; c < N_CLASSES; c++) {
+      for (let k = 0; k < N_CHOICES; k++) {
+        const i = cellIndex(c, k);
+        const pages = m.cells[i];
+        if (pages <= 0) continue;
+        const bytes = pages * 4096;
+        const ratio = m.cells[i + 1] / bytes;
+        const cost = m.cells[i + 2] / bytes;
+        const j = c * N_CHOICES + k;
+        // Weigh by sample size: a probe of 8 pages moves the estimate less than a batch of 200.
+        const w = this.measuredCell[j] ? Math.min(1, a * Math.max(0.25, pages / 64)) : 1;
+        e.ratio[j] = (1 - w) * e.ratio[j] + w * ratio;
+        e.cost[j] = (1 - w) * e.cost[j] + w * cost;
+        this.measuredCell[j] = true;
+      }
+    }
+    this.current = this.recompute();
+  }
+
+  /** Estimates (copy) and the current prediction, for tests and reports. */
+  estimates(): Estimates {
+    return { classFraction: [...this.est.classFraction], baseCost: this.est.baseCost, ratio: [...this.est.ratio], cost: [...this.est.cost] };
+  }
+
+  snapshot(): ModelSnapshot {
+    const measured: ModelSnapshot['measured'] = {};
+    for (let c = 0; c < N_CLASSES; c++) {
+      for (let k = 0; k < N_CHOICES; k++) {
+        const j = c * N_CHOICES + k;
+        if (!this.measuredCell[j]) continue;
+        measured[`${PAGE_CLASSES[c]}/${CODEC_CHOICES[k]}`] = {
+          ratio: round(1 / Math.max(this.est.ratio[j], 1e-9), 2),
+          MBps: round(1 / Math.max(this.est.cost[j], 1e-12) / 1e6, 0),
+        };
+      }
+    }
+    return {
+      linkMBps: round(this.linkBps / 1e6, 1),
+      threads: this.threads,
+      cpus: this.cpus,
+      predictedMBps: round(this.current.bytesPerSecond / 1e6, 1),
+      bound: this.current.bound,
+      choice: planToRecord(this.current.plan),
+      measured,
+      batches: this.batches,
+      probes: this.probes,
+    };
+  }
+
+  private recompute(): PlanResult {
+    return bestPlan(this.est, this.linkBps, this.cpus, 0.03, this.allowed);
+  }
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/**
+ * Link meter: how fast the wire drains, from the bytes a sink has accepted and the bytes still
+ * queued in front of it. An interval where data stayed queued throughout measures the link; an
+ * interval where the queue ran empty only says the link is at least that fast, so the estimate
+ * is raised towards (and a little past) what went through, and keeps rising slowly while the
+ * link is never the limit, so the model re-tries cheaper choices when the link got faster.
+ */
+export class LinkMeter {
+  private est: number;
+  private lastT = -1;
+  private lastAcked = 0;
+  private lastQueued = 0;
+  private busyBytes = 0;
+  private busyMs = 0;
+  private idleBytes = 0;
+  private idleMs = 0;
+  measured = false;
+
+  constructor(priorBps = 125e6, private readonly windowMs = 50, private readonly alpha = 0.4, private readonly growth = 1.25) {
+    this.est = priorBps;
+  }
+
+  get bytesPerSecond(): number {
+    return this.est;
+  }
+
+  /**
+   * nowMs: a monotonic clock; acked: total bytes the link has taken so far; queued: bytes written
+   * but not yet taken. Returns true when the estimate changed.
+   */
+  sample(nowMs: number, acked: number, queued: number): boolean {
+    if (this.lastT < 0) {
+      this.lastT = nowMs; this.lastAcked = acked; this.lastQueued = queued;
+      return false;
+    }
+    const dt = nowMs - this.lastT;
+    if (dt <= 0) return false;
+    const db = acked - this.lastAcked;
+    const busy = this.lastQueued > 0 && queued > 0;
+    this.lastT = nowMs; this.lastAcked = acked; this.lastQueued = queued;
+    if (busy) { this.busyBytes += db; this.busyMs += dt; } else { this.idleBytes += db; this.idleMs += dt; }
+    let changed = false;
+    if (this.busyMs >= this.windowMs) {
+      const rate = (this.busyBytes / this.busyMs) * 1000;
+      this.est = this.measured ? (1 - this.alpha) * this.est + this.alpha * rate : rate;
+      this.measured = true;
+      this.busyBytes = 0; this.busyMs = 0;
+      this.idleBytes = 0; this.idleMs = 0;
+      changed = true;
+    } else if (this.idleMs >= this.windowMs * 4) {
+      // The link kept up for a while: it is faster than what went through. Raise the estimate.
+      const rate = (this.idleBytes / this.idleMs) * 1000;
+      const next = Math.max(this.est * this.growth, rate * this.growth);
+      if (next > this.est) { this.est = next; changed = true; }
+      this.idleBytes = 0; this.idleMs = 0;
+      this.busyBytes = 0; this.busyMs = 0;
+    }
+    return changed;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Parallel frame encoding and decoding on worker threads, frames kept in order.
+ *
+ *   const pool = new EncodePool({ policy: 'adaptive', threads: 2 });
+ *   while (...) {
+ *     if (pool.full) await pool.whenAvailable();       // back-pressure: a few batches in flight
+ *     pool.submit(builder.take()).then((frame) => socket.write(frame));  // .then runs in order
+ *   }
+ *   await pool.drained(); await pool.close();
+ *
+ * `submit` transfers the batch's buffers to a worker (the batch is unusable afterwards; a
+ * BatchBuilder hands out fresh buffers on every `take`). Pass `{ transfer: false }` to copy.
+ * With policy `adaptive` the pool owns a CostModel (src/codec/cost-model.ts): each batch gets the
+ * model's current plan, every `probeEvery`-th batch also measures the alternatives, and every
+ * result feeds the model. Feed the link throughput with `pool.model.setLink(bytesPerSecond)`.
+ *
+ * DecodePool does the same for FrameDecoder: `submit(frame)` resolves, in order, with a span
+ * that the caller owns (a fresh buffer per frame).
+ */
+import os from 'node:os';
+import type { Batch } from './batch.js';
+import type { CodecPolicy } from './frame-encode.js';
+import { OrderedPool } from './worker-pool.js';
+import { CostModel, type CodecChoice, type EncodeMeasure, type ModelSnapshot } from '../codec/cost-model.js';
+
+const WORKER = new URL('./codec-worker.js', import.meta.url);
+
+/** Default worker count: cores - 1, at least 1. */
+export function defaultThreads(): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, cores - 1);
+}
+
+export interface PoolCommonOptions {
+  /** Worker threads (default cores - 1, at least 1). */
+  threads?: number;
+  /** Jobs in flight before `full` (default threads + 2). */
+  maxInFlight?: number;
+  /** CPU budget of the workers, percent of one core (default: unlimited). */
+  maxCpuPercent?: number;
+}
+
+export interface EncodePoolOptions extends PoolCommonOptions {
+  policy: CodecPolicy;
+  zstdLevel?: number;
+  /** Cost model for policy `adaptive` (default: on). false = classifier only. */
+  model?: boolean;
+  /** Link estimate before any measurement, bytes/s. */
+  priorLinkBps?: number;
+  /** Choices the model may use (default all). */
+  allowed?: readonly CodecChoice[];
+  probeEvery?: number;
+}
+
+interface EncodeResult { frame: Uint8Array; measure: EncodeMeasure | null; pagesByCodec: Record<string, number> }
+interface DecodeResult { span: Uint8Array; pageCount: number; frameLength: number }
+
+function batchBuffers(b: Batch): ArrayBuffer[] {
+  const set = new Set<ArrayBuffer>();
+  for (const a of [b.pages, b.addrs, b.glue, b.glueBefore]) if (a.buffer.byteLength > 0) set.add(a.buffer as ArrayBuffer);
+  return [...set];
+}
+
+/** A copy on fresh ArrayBuffers (Buffer#slice would return a view, so copy explicitly). */
+function copyBytes(a: Uint8Array): Uint8Array {
+  const c = new Uint8Array(a.length);
+  c.set(a);
+  return c;
+}
+
+function copyBatch(b: Batch): Batch {
+  return { pageCount: b.pageCount, pages: copyBytes(b.pages), addrs: Float64Array.from(b.addrs), glue: copyBytes(b.glue), glueLength: b.glueLength, glueBefore: Uint32Array.from(b.glueBefore) };
+}
+
+export class EncodePool {
+  readonly policy: CodecPolicy;
+  readonly threads: number;
+  /** The cost model (policy adaptive with model on), else undefined. */
+  readonly model?: CostModel;
+  private readonly pool: OrderedPool<EncodeResult>;
+  private readonly counts: Record<string, number> = {};
+  frames = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(opts: EncodePoolOptions) {
+    this.policy = opts.policy;
+    this.threads = opts.threads ?? defaultThreads();
+    this.pool = new OrderedPool<EncodeResult>({
+      script: WORKER, threads: this.threads, maxInFlight: opts.maxInFlight, maxCpuPercent: opts.maxCpuPercent,
+      workerData: { kind: 'encode', policy: opts.policy, zstdLevel: opts.zstdLevel }, name: 'encode',
+    });
+    if (opts.policy === 'adaptive' && opts.model !== false) {
+      this.model = new CostModel({
+        threads: this.threads,
+        cpus: opts.maxCpuPercent !== undefined ? opts.maxCpuPercent / 100 : undefined,
+        priorLinkBps: opts.priorLinkBps,
+        allowed: opts.allowed,
+        probeEvery: opts.probeEvery,
+      });
+    }
+  }
+
+  get full(): boolean { return this.pool.full; }
+  get inFlight(): number { return this.pool.inFlight; }
+  get maxInFlight(): number { return this.pool.maxInFlight; }
+  /** Seconds the workers spent encoding. */
+  get cpuSeconds(): number { return this.pool.busySeconds; }
+  whenAvailable(): Promise<void> { return this.pool.whenAvailable(); }
+  drained(): Promise<void> { return this.pool.drained(); }
+  close(): Promise<void> { return this.pool.close(); }
+  /** Fires when the pool stops being full. */
+  onAvailable(fn: () => void): void { this.pool.on('available', fn); }
+
+  /** Encode a batch; resolves with its frame, in submission order. */
+  submit(batch: Batch, opts: { transfer?: boolean } = {}): Promise<Uint8Array> {
+    const b = opts.transfer === false ? copyBatch(batch) : batch;
+    let plan: number[] | undefined;
+    let probe = false;
+    if (this.model) {
+      plan = this.model.plan();
+      probe = this.model.shouldProbe();
+      this.model.noteSubmitted(probe);
+    }
+    this.bytesIn += batch.glueLength + batch.pageCount * 4096;
+    return this.pool.run({ batch: b, plan, probe }, batchBuffers(b)).then((r) => {
+      this.frames++;
+      this.bytesOut += r.frame.byteLength;
+      for (const k of Object.keys(r.pagesByCodec)) this.counts[k] = (this.counts[k] ?? 0) + r.pagesByCodec[k];
+      if (r.measure && this.model) this.model.observe(r.measure);
+      return r.frame;
+    });
+  }
+
+  pagesByCodec(): Record<string, number> {
+    return { ...this.counts };
+  }
+
+  /** The model's current decision and estimates (undefined without a model). */
+  modelSnapshot(): ModelSnapshot | undefined {
+    return this.model?.snapshot();
+  }
+}
+
+export interface DecodePoolOptions extends PoolCommonOptions {
+  maxLength?: number;
+}
+
+export class DecodePool {
+  readonly threads: number;
+  private readonly pool: OrderedPool<DecodeResult>;
+
+  constructor(opts: DecodePoolOptions = {}) {
+    this.threads = opts.threads ?? defaultThreads();
+    this.pool = new OrderedPool<DecodeResult>({
+      script: WORKER, threads: this.threads, maxInFlight: opts.maxInFlight, maxCpuPercent: opts.maxCpuPercent,
+      workerData: { kind: 'decode', maxLength: opts.maxLength }, name: 'decode',
+    });
+  }
+
+  get full(): boolean { return this.pool.full; }
+  get inFlight(): number { return this.pool.inFlight; }
+  get cpuSeconds(): number { return this.pool.busySeconds; }
+  whenAvailable(): Promise<void> { return this.pool.whenAvailable(); }
+  drained(): Promise<void> { return this.pool.drained(); }
+  close(): Promise<void> { return this.pool.close(); }
+  onAvailable(fn: () => void): void { this.pool.on('available', fn); }
+
+  /**
+   * Decode and verify a frame; resolves, in submission order, with the span (a buffer the caller
+   * owns). Rejects with the decoder's WireError. The frame is copied unless `transfer` is set
+   * (then its whole ArrayBuffer is moved to the worker).
+   */
+  submit(frame: Uint8Array, opts: { transfer?: boolean } = {}): Promise<{ span: Uint8Array; pageCount: number }> {
+    const f = opts.transfer ? frame : copyBytes(frame);
+    return this.pool.run({ frame: f }, [f.buffer as ArrayBuffer]);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Worker thread body for EncodePool / DecodePool (src/wire/codec-pool.ts). `workerData` says
+ * which: `{ kind: 'encode', policy, zstdLevel }` keeps one FrameEncoder, `{ kind: 'decode' }`
+ * one FrameDecoder. Messages follow the OrderedPool protocol (src/wire/worker-pool.ts); results
+ * are transferred, never copied: every buffer sent back is freshly allocated for that job.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { FrameEncoder, type CodecPolicy } from './frame-encode.js';
+import { FrameDecoder } from './frame-decode.js';
+import type { Batch } from './batch.js';
+import type { Plan } from '../codec/cost-model.js';
+import { serializeError } from './worker-pool.js';
+
+export interface EncodeJob { batch: Batch; plan?: Plan; probe?: boolean }
+export interface DecodeJob { frame: Uint8Array }
+
+type Init = { kind: 'encode'; policy: CodecPolicy; zstdLevel?: number } | { kind: 'decode'; maxLength?: number };
+
+function counts(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const r: Record<string, number> = {};
+  for (const k of Object.keys(now)) {
+    const d = now[k] - (before[k] ?? 0);
+    if (d > 0) r[k] = d;
+  }
+  return r;
+}
+
+if (parentPort) {
+  const port = parentPort;
+  const init = workerData as Init;
+  const enc = init.kind === 'encode' ? new FrameEncoder({ policy: init.policy, zstdLevel: init.zstdLevel }) : undefined;
+  const dec = init.kind === 'decode' ? new FrameDecoder({ maxLength: init.maxLength }) : undefined;
+  port.on('message', (m: { id: number; job: EncodeJob | DecodeJob }) => {
+    const t0 = performance.now();
+    try {
+      if (enc) {
+        const job = m.job as EncodeJob;
+        const before = enc.pagesByCodec();
+        const frame = enc.encode(job.batch, { plan: job.plan, probe: job.probe });
+        const result = { frame, measure: enc.lastMeasure, pagesByCodec: counts(enc.pagesByCodec(), before) };
+        port.postMessage({ id: m.id, ok: true, result, seconds: (performance.now() - t0) / 1000 }, [frame.buffer as ArrayBuffer]);
+      } else {
+        const job = m.job as DecodeJob;
+        const d = dec!.decode(job.frame);
+        const span = new Uint8Array(d.span.length);
+        span.set(d.span);
+        const result = { span, pageCount: d.pageCount, frameLength: d.frameLength };
+        port.postMessage({ id: m.id, ok: true, result, seconds: (performance.now() - t0) / 1000 }, [span.buffer]);
+      }
+    } catch (err) {
+      port.postMessage({ id: m.id, ok: false, error: serializeError(err), seconds: (performance.now() - t0) / 1000 });
+    }
+  });
+}

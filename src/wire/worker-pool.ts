@@ -1,0 +1,233 @@
+/**
+ * OrderedPool: a small worker_threads pool that runs jobs in parallel and settles their promises
+ * in submission order, with a bound on jobs in flight and an optional CPU budget.
+ *
+ * - `run(job, transfer)` posts the job to an idle worker (or queues it) and returns a promise that
+ *   settles only after every earlier job's promise has settled, so `.then` callbacks run in
+ *   submission order even when workers finish out of order.
+ * - `full` is true while `inFlight` (submitted, not yet settled) ≥ `maxInFlight`; producers stop
+ *   and wait for `whenAvailable()` (or the 'available' event). Submitting past the bound is
+ *   allowed (the job queues) but the bound is the producer's contract.
+ * - A job that throws in the worker rejects its promise with the typed error rebuilt from the
+ *   worker's (`code` kept; `MECOM_POOL_JOB` when it had none). A worker that dies (uncaught error,
+ *   exit) fails the pool: every unsettled job rejects with `MECOM_POOL_WORKER_FAILED`, later
+ *   `run` calls with `MECOM_POOL_CLOSED`. Nothing hangs.
+ * - `maxCpuPercent` (percent of one core, summed over workers) rests a worker after each job for
+ *   long enough that its busy share stays within the budget.
+ *
+ * Worker protocol: the worker gets `{ id, job }` and answers `{ id, ok: true, result, seconds }`
+ * or `{ id, ok: false, error: { code, message, name, fields } }` (see codec-worker.ts).
+ */
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { MecomError } from '../errors.js';
+import { WireError, type WireCode } from './errors.js';
+
+export const PoolCodes = {
+  workerFailed: 'MECOM_POOL_WORKER_FAILED',
+  job: 'MECOM_POOL_JOB',
+  closed: 'MECOM_POOL_CLOSED',
+} as const;
+
+export class PoolError extends MecomError {
+  constructor(code: (typeof PoolCodes)[keyof typeof PoolCodes], message: string, opts: { cause?: unknown } = {}) {
+    super(code, message, opts);
+  }
+}
+
+export interface SerializedError {
+  code?: string;
+  message: string;
+  name?: string;
+  fields?: { offset?: number; expected?: number | string; received?: number | string };
+}
+
+export function serializeError(err: unknown): SerializedError {
+  const e = err as { code?: unknown; message?: unknown; name?: unknown; offset?: number; expected?: number | string; received?: number | string };
+  return {
+    code: typeof e?.code === 'string' ? e.code : undefined,
+    message: typeof e?.message === 'string' ? e.message : String(err),
+    name: typeof e?.name === 'string' ? e.name : undefined,
+    fields: { offset: e?.offset, expected: e?.expected, received: e?.received },
+  };
+}
+
+export function rebuildError(s: SerializedError, what: string): MecomError {
+  if (s.code?.startsWith('MECOM_WIRE_')) return new WireError(s.code as WireCode, s.message, s.fields ?? {});
+  if (s.code?.startsWith('MECOM_')) return new MecomError(s.code, s.message);
+  return new PoolError(PoolCodes.job, `${what} job failed: ${s.message}`);
+}
+
+export interface OrderedPoolOptions {
+  /** Worker script (a module URL or path), or source text with `eval: true`. */
+  script: URL | string;
+  eval?: boolean;
+  threads: number;
+  /** Jobs in flight before `full` (default threads + 2). */
+  maxInFlight?: number;
+  /** CPU budget of all workers together, percent of one core (default: no limit). */
+  maxCpuPercent?: number;
+  workerData?: unknown;
+  /** For messages: "encode", "decode". */
+  name: string;
+}
+
+interface Job<Res> {
+  seq: number;
+  msg: unknown;
+  transfer: ArrayBuffer[];
+  done: boolean;
+  ok: boolean;
+  value?: Res;
+  error?: MecomError;
+  resolve: (v: Res) => void;
+  reject: (e: MecomError) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job?: Job<unknown>;
+  restUntil: number;
+  timer?: NodeJS.Timeout;
+}
+
+export class OrderedPool<Res> extends EventEmitter<{ available: []; idle: []; fail: [MecomError] }> {
+  readonly threads: number;
+  readonly maxInFlight: number;
+  private readonly dutyFraction: number;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job<unknown>[] = [];
+  /** Unsettled jobs in submission order. */
+  private readonly order: Job<unknown>[] = [];
+  private seq = 0;
+  private failure?: MecomError;
+  private closed = false;
+  /** Worker-measured seconds spent in jobs, all workers. */
+  busySeconds = 0;
+
+  constructor(private readonly opts: OrderedPoolOptions) {
+    super();
+    if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
+    this.threads = opts.threads;
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? opts.threads + 2);
+    const cpu = opts.maxCpuPercent;
+    this.dutyFraction = cpu === undefined ? 1 : Math.min(1, Math.max(0.01, cpu / 100 / opts.threads));
+    for (let i = 0; i < opts.threads; i++) this.slots.push(this.spawn());
+  }
+
+  get inFlight(): number {
+    return this.order.length;
+  }
+  get full(): boolean {
+    return this.order.length >= this.maxInFlight;
+  }
+
+  /** Resolves when a job may be submitted without passing the bound (rejects if the pool failed). */
+  whenAvailable(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (!this.full) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const cleanup = () => { this.off('available', onAvail); this.off('fail', onFail); };
+      const onAvail = () => { if (!this.full) { cleanup(); resolve(); } };
+      const onFail = (e: MecomError) => { cleanup(); reject(e); };
+      this.on('available', onAvail);
+      this.on('fail', onFail);
+    });
+  }
+
+  /** Resolves when every submitted job has settled. */
+  drained(): Promise<void> {
+    if (this.order.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.once('idle', () => resolve()));
+  }
+
+  run(msg: unknown, transfer: ArrayBuffer[] = []): Promise<Res> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new PoolError(PoolCodes.closed, `${this.opts.name} pool is closed`));
+    let resolve!: (v: Res) => void, reject!: (e: MecomError) => void;
+    const p = new Promise<Res>((res, rej) => { resolve = res; reject = rej; });
+    const job: Job<Res> = { seq: this.seq++, msg, transfer, done: false, ok: false, resolve, reject };
+    this.order.push(job as Job<unknown>);
+    this.queue.push(job as Job<unknown>);
+    this.dispatch();
+    return p;
+  }
+
+  /** Stop the workers. Unsettled jobs reject with MECOM_POOL_CLOSED. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.failure) this.failAll(new PoolError(PoolCodes.closed, `${this.opts.name} pool closed`));
+    await Promise.all(this.slots.map((s) => { if (s.timer) clearTimeout(s.timer); return s.worker.terminate(); }));
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(this.opts.script, { eval: this.opts.eval, workerData: this.opts.workerData });
+    const slot: Slot = { worker, restUntil: 0 };
+    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; seconds?: number; error?: SerializedError }) => this.onMessage(slot, m));
+    worker.on('error', (err) => this.failAll(new PoolError(PoolCodes.workerFailed, `${this.opts.name} worker crashed: ${err.message}`, { cause: err })));
+    worker.on('exit', (code) => {
+      if (!this.closed) this.failAll(new PoolError(PoolCodes.workerFailed, `${this.opts.name} worker exited (code ${code})`));
+    });
+    worker.unref();
+    return slot;
+  }
+
+  private dispatch(): void {
+    if (this.failure) return;
+    const now = performance.now();
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (slot.job || slot.timer) continue;
+      if (slot.restUntil > now) {
+        slot.timer = setTimeout(() => { slot.timer = undefined; this.dispatch(); }, slot.restUntil - now);
+        continue;
+      }
+      const job = this.queue.shift()!;
+      slot.job = job;
+      slot.worker.ref();
+      slot.worker.postMessage({ id: job.seq, job: job.msg }, job.transfer);
+    }
+  }
+
+  private onMessage(slot: Slot, m: { id: number; ok: boolean; result?: unknown; seconds?: number; error?: SerializedError }): void {
+    const job = slot.job;
+    if (!job || job.seq !== m.id) return;
+    slot.job = undefined;
+    slot.worker.unref();
+    const secs = m.seconds ?? 0;
+    this.busySeconds += secs;
+    if (this.dutyFraction < 1) slot.restUntil = performance.now() + secs * 1000 * (1 / this.dutyFraction - 1);
+    job.done = true;
+    job.ok = m.ok;
+    if (m.ok) job.value = m.result;
+    else job.error = rebuildError(m.error ?? { message: 'unknown error' }, this.opts.name);
+    this.settleInOrder();
+    this.dispatch();
+  }
+
+  private settleInOrder(): void {
+    const wasFull = this.full;
+    while (this.order.length > 0 && this.order[0].done) {
+      const job = this.order.shift()!;
+      if (job.ok) job.resolve(job.value);
+      else job.reject(job.error!);
+    }
+    if (wasFull && !this.full) this.emit('available');
+    if (this.order.length === 0) this.emit('idle');
+  }
+
+  private failAll(err: MecomError): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const job of this.order) job.reject(err);
+    this.order.length = 0;
+    this.queue.length = 0;
+    this.emit('fail', err);
+    this.emit('idle');
+    if (!this.closed) {
+      this.closed = true;
+      for (const s of this.slots) { if (s.timer) clearTimeout(s.timer); void s.worker.terminate(); }
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CODEC_CHOICES, CostModel, LinkMeter, N_CHOICES, N_CLASSES, bestPlan, cellIndex, emptyCells, planToRecord,
+  type EncodeMeasure, type Estimates,
+} from '../../../src/codec/cost-model.js';
+
+/** Fixed measurements (per class: words, text, noise) in MB/s and ratio, per choice. */
+const SPEED = [Infinity, 400, 500, 300, 480, 280]; // raw, wkdm, lz4, zstd, lz4-group, zstd-group
+const RATIO = [
+  [1, 2.5, 3, 5, 3.3, 6], // words
+  [1, 1.3, 2, 3, 2.2, 3.6], // text
+  [1, 1, 1, 1, 1, 1], // noise
+];
+
+function fixedEstimates(classFraction = [0.4, 0.4, 0.1]): Estimates {
+  const ratio: number[] = [];
+  const cost: number[] = [];
+  for (let c = 0; c < N_CLASSES; c++) {
+    for (let k = 0; k < N_CHOICES; k++) {
+      ratio.push(1 / RATIO[c][k]);
+      cost.push(k === 0 ? 0.1e-9 : 1 / (SPEED[k] * 1e6));
+    }
+  }
+  return { classFraction, baseCost: 0.3e-9, ratio, cost };
+}
+
+test('cost model: picks raw when the link outruns the CPU', () => {
+  const r = bestPlan(fixedEstimates(), 10e9 / 8, 1);
+  assert.deepEqual(planToRecord(r.plan), { words: 'raw', text: 'raw', noise: 'raw' });
+  assert.equal(r.bound, 'link');
+});
+
+test('cost model: picks the strongest codec when the link is slow', () => {
+  const r = bestPlan(fixedEstimates(), 0.1e9 / 8, 1);
+  const rec = planToRecord(r.plan);
+  assert.equal(rec.words, 'zstd-group');
+  assert.equal(rec.text, 'zstd-group');
+  assert.equal(rec.noise, 'raw', 'incompressible pages stay raw');
+});
+
+test('cost model: more threads move the choice towards stronger codecs on a fast link', () => {
+  const link = 2.5e9 / 8;
+  const one = bestPlan(fixedEstimates(), link, 1);
+  const four = bestPlan(fixedEstimates(), link, 4);
+  assert.ok(four.bytesPerSecond >= one.bytesPerSecond);
+  assert.ok(four.wirePerByte <= one.wirePerByte);
+});
+
+test('cost model: the choice is never slower than raw under its own estimates', () => {
+  for (const gbit of [0.1, 1, 2, 5, 10, 40]) {
+    for (const threads of [1, 2, 4]) {
+      const est = fixedEstimates();
+      const best = bestPlan(est, gbit * 1e9 / 8, threads);
+      const raw = bestPlan(est, gbit * 1e9 / 8, threads, 0, CODEC_CHOICES.map((c) => c === 'raw'));
+      assert.ok(best.bytesPerSecond >= raw.bytesPerSecond * 0.97, `${gbit} Gbit/s, ${threads} threads`);
+    }
+  }
+});
+
+function measure(link: 'slow' | 'fast'): EncodeMeasure {
+  void link;
+  const cells = emptyCells();
+  const pages = [100, 100, 20];
+  for (let c = 0; c < N_CLASSES; c++) {
+    for (let k = 0; k < N_CHOICES; k++) {
+      const i = cellIndex(c, k);
+      cells[i] = pages[c];
+      cells[i + 1] = (pages[c] * 4096) / RATIO[c][k];
+      cells[i + 2] = k === 0 ? 0 : (pages[c] * 4096) / (SPEED[k] * 1e6);
+    }
+  }
+  return { pages: 256, classPages: pages, bytesIn: 256 * 4096, seconds: 0.01, baseSeconds: 0.0003, cells };
+}
+
+test('CostModel: adapts when the link changes', () => {
+  const m = new CostModel({ threads: 1, priorLinkBps: 12.5e6 });
+  m.observe(measure('slow'));
+  assert.equal(m.snapshot().choice.words, 'zstd-group');
+  m.setLink(1250e6);
+  assert.deepEqual(m.snapshot().choice, { words: 'raw', text: 'raw', noise: 'raw' });
+  const snap = m.snapshot();
+  assert.equal(snap.linkMBps, 1250);
+  assert.ok(snap.measured['words/zstd']);
+});
+
+test('CostModel: probes the first batch and then every probeEvery batches', () => {
+  const m = new CostModel({ threads: 1, probeEvery: 4 });
+  const probes: boolean[] = [];
+  for (let i = 0; i < 9; i++) {
+    const p = m.shouldProbe();
+    probes.push(p);
+    m.noteSubmitted(p);
+  }
+  assert.deepEqual(probes, [true, false, false, false, true, false, false, false, true]);
+});
+
+test('CostModel: allowed choices restrict the plan', () => {
+  const m = new CostModel({ threads: 1, priorLinkBps: 12.5e6, allowed: ['lz4'] });
+  m.observe(measure('slow'));
+  const c = m.snapshot().choice;
+  assert.equal(c.words, 'lz4');
+  assert.equal(c.text, 'lz4');
+});
+
+test('LinkMeter: measures the drain rate while data stays queued, raises the estimate when idle', () => {
+  const lm = new LinkMeter(100e6, 50);
+  // 10 MB/s drain with a standing queue, sampled every 10 ms.
+  let acked = 0;
+  for (let t = 0; t <= 200; t += 10) {
+    lm.sample(t, acked, 50_000);
+    acked += 100_000;
+  }
+  assert.ok(Math.abs(lm.bytesPerSecond - 10e6) < 0.5e6, String(lm.bytesPerSecond));
+  assert.ok(lm.measured);
+  // Queue empty for a while: the link keeps up, the estimate rises.
+  const before = lm.bytesPerSecond;
+  for (let t = 210; t <= 800; t += 10) {
+    lm.sample(t, acked, 0);
+    acked += 50_000;
+  }
+  assert.ok(lm.bytesPerSecond > before);
+});

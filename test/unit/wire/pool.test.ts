@@ -1,0 +1,151 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { OrderedPool, PoolCodes } from '../../../src/wire/worker-pool.js';
+import { DecodePool, EncodePool } from '../../../src/wire/codec-pool.js';
+import { FrameEncoder } from '../../../src/wire/frame-encode.js';
+import { WireCodes, WireError } from '../../../src/wire/errors.js';
+import { MecomError } from '../../../src/errors.js';
+import { sampleBatch } from './helpers.js';
+
+/** A test worker: answers after job.delay ms; can fail the job, throw uncaught, or exit. */
+const TEST_WORKER = `
+const { parentPort } = require('node:worker_threads');
+parentPort.on('message', ({ id, job }) => {
+  setTimeout(() => {
+    if (job.fail) return parentPort.postMessage({ id, ok: false, error: { code: 'MECOM_TEST_FAIL', message: 'job failed' } });
+    if (job.plain) return parentPort.postMessage({ id, ok: false, error: { message: 'plain error' } });
+    if (job.crash) throw new Error('worker crashed');
+    if (job.exit) process.exit(3);
+    parentPort.postMessage({ id, ok: true, result: job.v, seconds: job.delay / 1000 });
+  }, job.delay);
+});`;
+
+function testPool(threads: number, maxInFlight?: number): OrderedPool<number> {
+  return new OrderedPool<number>({ script: TEST_WORKER, eval: true, threads, maxInFlight, name: 'test' });
+}
+
+test('pool: results settle in submission order although workers finish out of order', async () => {
+  const pool = testPool(3, 6);
+  const seen: number[] = [];
+  const jobs: Promise<void>[] = [];
+  for (let i = 0; i < 30; i++) {
+    if (pool.full) await pool.whenAvailable();
+    jobs.push(pool.run({ v: i, delay: (i * 7) % 13 }).then((v) => { seen.push(v); }));
+  }
+  await Promise.all(jobs);
+  assert.deepEqual(seen, [...Array(30).keys()]);
+  await pool.close();
+});
+
+test('pool: back-pressure under a slow consumer keeps in-flight jobs and sink queue bounded', async () => {
+  const pool = testPool(2, 3);
+  // Sink: accepts a result, "drains" one every 10 ms; write() returns false when 2 are queued.
+  let queued = 0;
+  let maxQueued = 0;
+  let maxInFlight = 0;
+  const waiters: Array<() => void> = [];
+  const drainTimer = setInterval(() => {
+    if (queued > 0) queued--;
+    if (queued < 2) while (waiters.length) waiters.shift()!();
+  }, 10);
+  const got: number[] = [];
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < 25; i++) {
+    // Producer: stop while the pool is full or the sink is full (as the sender pauses QEMU).
+    while (pool.full || queued >= 2) {
+      if (pool.full) await pool.whenAvailable();
+      else await new Promise<void>((r) => waiters.push(r));
+    }
+    pending.push(pool.run({ v: i, delay: 3 }).then((v) => { got.push(v); queued++; maxQueued = Math.max(maxQueued, queued); }));
+    maxInFlight = Math.max(maxInFlight, pool.inFlight);
+  }
+  await Promise.all(pending);
+  clearInterval(drainTimer);
+  assert.deepEqual(got, [...Array(25).keys()]);
+  assert.ok(maxInFlight <= 3, `in flight ${maxInFlight}`);
+  assert.ok(maxQueued <= 2 + 3, `sink queue ${maxQueued}`);
+  await pool.close();
+});
+
+test('pool: a failing job rejects with its typed error, in order, and the pool goes on', async () => {
+  const pool = testPool(2);
+  const a = pool.run({ v: 1, delay: 5 });
+  const b = pool.run({ fail: true, delay: 1 });
+  const c = pool.run({ plain: true, delay: 1 });
+  const d = pool.run({ v: 4, delay: 1 });
+  assert.equal(await a, 1);
+  await assert.rejects(b, (e: unknown) => e instanceof MecomError && e.code === 'MECOM_TEST_FAIL');
+  await assert.rejects(c, (e: unknown) => e instanceof MecomError && e.code === PoolCodes.job);
+  assert.equal(await d, 4);
+  await pool.close();
+});
+
+test('pool: a worker that throws or exits fails every pending job cleanly (no hang)', async () => {
+  for (const job of [{ crash: true, delay: 2 }, { exit: true, delay: 2 }]) {
+    const pool = testPool(2);
+    const slow = pool.run({ v: 1, delay: 5000 });
+    const bad = pool.run(job);
+    const queued = pool.run({ v: 3, delay: 1 });
+    for (const p of [slow, bad, queued]) {
+      await assert.rejects(p, (e: unknown) => e instanceof MecomError && e.code === PoolCodes.workerFailed);
+    }
+    await assert.rejects(pool.run({ v: 5, delay: 1 }), (e: unknown) => e instanceof MecomError && e.code === PoolCodes.workerFailed);
+    await assert.rejects(pool.whenAvailable().then(() => { throw new Error('x'); }), () => true);
+    await pool.drained();
+    await pool.close();
+  }
+});
+
+test('pool: closing rejects unsettled jobs with MECOM_POOL_CLOSED', async () => {
+  const pool = testPool(1);
+  const p = assert.rejects(pool.run({ v: 1, delay: 200 }), (e: unknown) => e instanceof MecomError && e.code === PoolCodes.closed);
+  await pool.close();
+  await p;
+});
+
+test('EncodePool + DecodePool: frames in order, spans exact, codec counts kept', async () => {
+  const batches = [sampleBatch(12), sampleBatch(30), sampleBatch(5)];
+  const enc = new EncodePool({ policy: 'adaptive', threads: 2, probeEvery: 2 });
+  const dec = new DecodePool({ threads: 2 });
+  const jobs: Promise<void>[] = [];
+  const order: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    if (enc.full) await enc.whenAvailable();
+    const k = i % batches.length;
+    jobs.push(enc.submit(batches[k].batch, { transfer: false }).then((f) => dec.submit(f, { transfer: true })).then((d) => {
+      order.push(i);
+      assert.ok(Buffer.from(d.span).equals(Buffer.from(batches[k].span)), `batch ${i}`);
+    }));
+  }
+  await Promise.all(jobs);
+  assert.deepEqual(order, [...Array(12).keys()]);
+  const counts = enc.pagesByCodec();
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  assert.equal(total, 4 * (batches[0].batch.pageCount + batches[1].batch.pageCount + batches[2].batch.pageCount));
+  const snap = enc.modelSnapshot()!;
+  assert.ok(snap.batches === 12 && snap.probes >= 6, JSON.stringify(snap));
+  assert.ok(Object.keys(snap.measured).length > 3);
+  await enc.close();
+  await dec.close();
+});
+
+test('EncodePool: transfer moves the batch buffers to the worker', async () => {
+  const { batch } = sampleBatch(4);
+  const enc = new EncodePool({ policy: 'raw', threads: 1 });
+  await enc.submit(batch);
+  assert.equal(batch.pages.byteLength, 0, 'pages were transferred (detached)');
+  await enc.close();
+});
+
+test('DecodePool: a corrupt frame rejects with the WireError code; later frames still decode', async () => {
+  const { batch, span } = sampleBatch(6);
+  const frame = new FrameEncoder({ policy: 'zstd' }).encode(batch);
+  const bad = Uint8Array.from(frame);
+  bad[bad.length - 1] ^= 1;
+  const dec = new DecodePool({ threads: 1 });
+  const p1 = dec.submit(bad);
+  const p2 = dec.submit(frame);
+  await assert.rejects(p1, (e: unknown) => e instanceof WireError && e.code === WireCodes.checksum);
+  assert.ok(Buffer.from((await p2).span).equals(Buffer.from(span)));
+  await dec.close();
+});
