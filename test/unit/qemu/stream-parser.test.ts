@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { QemuStreamParser } from '../../../src/qemu/stream-parser.js';
 import { QemuStreamError } from '../../../src/qemu/errors.js';
 import { CheckingSink, fixture, parseChunked, parseSplit, rng } from './helpers.js';
-import { BLOCKS, validStream } from './stream-builder.js';
+import { BLOCKS, StreamBuilder, validStream } from './stream-builder.js';
 
 /** Expected counts: PAGE/ZERO equal QEMU's query-migrate ram.normal / ram.duplicate for the run. */
 const FIXTURES = [
@@ -157,4 +157,22 @@ test('return-path stream head: OPEN_RETURN_PATH command refused', () => {
   assert.equal(err.code, 'MECOM_QEMU_UNKNOWN_COMMAND');
   assert.equal(err.offset, 27);
   assert.equal(err.received, 1);
+});
+
+test('device bytes that look like EOF + VMDESCRIPTION do not end the stream early', () => {
+  // A fake "00 06 <len> {" inside device state whose length points before the real end.
+  const fake = [0x04, 0, 0, 0, 9, 1, 0x41, 0, 0, 0, 0, 0, 0, 0, 1, 0x00, 0x06, 0, 0, 0, 5, 0x7b, 0x7d, 0x7e, 0, 0, 0, 9];
+  const data = new StreamBuilder().header().configuration().sectionStart().memSize(BLOCKS).eos().footer()
+    .sectionEnd().page(0, 7, 'pc.ram').eos().footer().tail(fake).build();
+  for (const size of [1, 5, data.length]) {
+    const { sink } = parseChunked(data, size);
+    assert.deepEqual(sink.boundaries, ['section', 'ram-end', 'eof'], `chunk ${size}`);
+  }
+  // Cut right after the fake pattern's "}": the stream is not complete. (A fake whose length
+  // pointed exactly at where the input stops would be taken for the end: see docs/qemu-stream.md.)
+  const cut = Buffer.from(data).indexOf(Buffer.from([0x00, 0x06, 0, 0, 0, 5, 0x7b, 0x7d])) + 8;
+  assert.ok(cut > 8);
+  const p = new QemuStreamParser(new CheckingSink(data));
+  p.push(data.subarray(0, cut));
+  assert.throws(() => p.end(), { code: 'MECOM_QEMU_TRUNCATED' });
 });
