@@ -25,4 +25,32 @@ export function registerBench(program: Command): void {
       const report = benchCodecs(corpus, { repetitions: o.reps, verify: true });
       process.stdout.write(o.json ? JSON.stringify(report) + '\n' : formatReport(report) + '\n');
     });
+
+  bench
+    .command('throughput')
+    .description('Effective throughput of raw, each fixed codec and adaptive (cost model) over simulated 0.1/1/10 Gbit/s links, 1 and 2 workers')
+    .option('--corpus <file>', 'file of whole 4 KiB pages (default: memory of freshly spawned node and python3 processes)')
+    .option('--pages <n>', 'at most this many corpus pages', positiveInt, 8192)
+    .option('--links <list>', 'comma-separated link speeds in Gbit/s', '0.1,1,10')
+    .option('--threads <list>', 'comma-separated worker counts', '1,2')
+    .option('--seconds <s>', 'wall time per configuration', '2.5')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (o: { corpus?: string; pages: number; links: string; threads: string; seconds: string; json?: boolean }) => {
+      const { loadCorpus, fileSource, builtinSources } = await import('../eval/corpus.js');
+      const { benchThroughput, formatThroughput } = await import('../eval/bench-throughput.js');
+      const list = (s: string, what: string) => s.split(',').map((x) => {
+        const n = Number(x);
+        if (!(n > 0)) throw new InvalidArgumentError(`bad ${what}: ${x}`);
+        return n;
+      });
+      const sources = o.corpus !== undefined ? [fileSource(o.corpus)] : builtinSources();
+      const corpus = await loadCorpus(sources, Math.ceil(o.pages / sources.length));
+      const report = await benchThroughput(corpus, {
+        links: list(o.links, 'link speed'),
+        threads: list(o.threads, 'thread count').map((n) => Math.max(1, Math.round(n))),
+        runMs: list(o.seconds, 'seconds')[0] * 1000,
+        onResult: o.json ? undefined : (gbit, r) => process.stderr.write(`  ${gbit} Gbit/s ${r.name} x${r.threads}: ${r.effectiveMBps} MB/s\n`),
+      });
+      process.stdout.write(o.json ? JSON.stringify(report) + '\n' : formatThroughput(report) + '\n');
+    });
 }

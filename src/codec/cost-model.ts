@@ -57,6 +57,13 @@ export interface EncodeMeasure {
   seconds: number;
   /** Seconds outside the page codecs (hash, classifier, frame assembly). */
   baseSeconds: number;
+  /** True when the plan was all raw and pages were only checked for zero/fill (no classes known). */
+  cheap?: boolean;
+  /** Cheap batches: pages that were neither zero nor fill, and all pages. */
+  otherPages?: number;
+  allPages?: number;
+  /** Seconds spent classifying (sampling) pages, part of baseSeconds; not spent by an all-raw plan. */
+  classifySeconds?: number;
   /** N_CLASSES * N_CHOICES * 3: pages, outBytes, seconds. */
   cells: number[];
 }
@@ -75,6 +82,8 @@ export interface Estimates {
   classFraction: number[];
   /** Base cpu seconds per RAM byte, spent on every page whatever the choice. */
   baseCost: number;
+  /** Base cost when every class is raw: zero/fill detection only, no classifier (optional). */
+  cheapBaseCost?: number;
   ratio: number[]; // [cls * N_CHOICES + choice], wire bytes per RAM byte (≤ 1 + table overhead)
   cost: number[]; // [cls * N_CHOICES + choice], seconds per RAM byte
 }
@@ -89,12 +98,19 @@ export interface PlanResult {
   bound: 'cpu' | 'link';
 }
 
+/** 100 Mbit/s. */
+export const DEFAULT_PRIOR_LINK_BPS = 12.5e6;
+
+/** Largest change of a cost estimate from one sample, natural log (x/÷ 1.65). */
+const MAX_STEP = 0.5;
+
 /** Page-table entry per page, charged to every choice. */
 const ENTRY_PER_BYTE = 16 / 4096;
 
 /** Throughput and wire use of a plan under the estimates. */
 export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: number): PlanResult {
-  let cpu = est.baseCost;
+  const allRaw = plan.every((k) => k === 0);
+  let cpu = allRaw && est.cheapBaseCost !== undefined ? est.cheapBaseCost : est.baseCost;
   let wire = ENTRY_PER_BYTE;
   for (let c = 0; c < N_CLASSES; c++) {
     const f = est.classFraction[c];
@@ -158,11 +174,16 @@ export interface CostModelOptions {
   threads: number;
   /** CPU budget in cores (--max-cpu / 100); default = threads. */
   cpus?: number;
-  /** Link estimate before the first measurement, bytes/s (default 1 Gbit/s). */
+  /**
+   * Link estimate before the first measurement, bytes/s (default DEFAULT_PRIOR_LINK_BPS). Low on
+   * purpose: a guess that is too low costs CPU until the link meter raises it (x8 per 50 ms
+   * without a queue), a guess that is too high fills the send buffer with weakly compressed
+   * frames that then take the slow link a long time to drain.
+   */
   priorLinkBps?: number;
   /** Weight of a new measurement in the running averages (default 0.3). */
   alpha?: number;
-  /** Probe alternatives every this many batches (default 16; the first batch always probes). */
+  /** Probe alternatives every this many batches (default 32; more often in the first batches). */
   probeEvery?: number;
   /** Restrict the choices (for fixed policies and tests); default all. */
   allowed?: readonly CodecChoice[];
@@ -200,13 +221,14 @@ export class CostModel {
     this.threads = Math.max(1, opts.threads);
     this.cpus = Math.max(0.05, Math.min(opts.cpus ?? this.threads, this.threads));
     this.alpha = opts.alpha ?? 0.3;
-    this.probeEvery = Math.max(1, opts.probeEvery ?? 16);
-    this.linkBps = opts.priorLinkBps ?? 125e6;
+    this.probeEvery = Math.max(1, opts.probeEvery ?? 32);
+    this.linkBps = opts.priorLinkBps ?? DEFAULT_PRIOR_LINK_BPS;
     const allowed = opts.allowed ?? CODEC_CHOICES;
     this.allowed = CODEC_CHOICES.map((c) => c === 'raw' || allowed.includes(c));
     this.est = {
       classFraction: [0.3, 0.3, 0.1],
       baseCost: 0.5e-9,
+      cheapBaseCost: 0.25e-9,
       ratio: new Array(N_CLASSES * N_CHOICES),
       cost: new Array(N_CLASSES * N_CHOICES),
     };
@@ -226,9 +248,14 @@ export class CostModel {
     return this.current.plan;
   }
 
-  /** True if the next batch should also measure the alternatives on a sample. */
+  /**
+   * True if the next batch should also measure the alternatives on a sample: batches 0, 2, 4
+   * and 8 (learn fast), then every `probeEvery`-th.
+   */
   shouldProbe(): boolean {
-    return this.batches % this.probeEvery === 0;
+    const b = this.batches;
+    if (b < this.probeEvery) return b === 0 || b === 2 || b === 4 || b === 8;
+    return b % this.probeEvery === 0;
   }
 
   /** Count a batch handed to the encoder (call once per batch, after plan()/shouldProbe()). */
@@ -254,8 +281,23 @@ export class CostModel {
     const e = this.est;
     if (m.pages > 0) {
       for (let c = 0; c < N_CLASSES; c++) e.classFraction[c] = (1 - a) * e.classFraction[c] + a * (m.classPages[c] / m.pages);
+    } else if (m.cheap && m.otherPages !== undefined && m.allPages) {
+      // Classes unknown, but the share of pages that are not zero/fill is: rescale to it.
+      const sum = e.classFraction.reduce((x, y) => x + y, 0);
+      const target = (1 - a) * sum + a * (m.otherPages / m.allPages);
+      if (sum > 0) for (let c = 0; c < N_CLASSES; c++) e.classFraction[c] *= target / sum;
+      else e.classFraction[1] = target;
     }
-    if (m.bytesIn > 0 && m.baseSeconds >= 0) e.baseCost = (1 - a) * e.baseCost + a * (m.baseSeconds / m.bytesIn);
+    if (m.bytesIn > 0 && m.baseSeconds >= 0) {
+      const b = m.baseSeconds / m.bytesIn;
+      const ema = (old: number | undefined, x: number) => (old === undefined ? x : (1 - a) * old + a * x);
+      if (m.cheap) e.cheapBaseCost = ema(e.cheapBaseCost, b);
+      else {
+        e.baseCost = ema(e.baseCost, b);
+        // What an all-raw plan would have cost: the same work without the classifier's sampling.
+        if (m.classifySeconds !== undefined) e.cheapBaseCost = ema(e.cheapBaseCost, Math.max(0, m.baseSeconds - m.classifySeconds) / m.bytesIn);
+      }
+    }
     for (let c = 0; c < N_CLASSES; c++) {
       for (let k = 0; k < N_CHOICES; k++) {
         const i = cellIndex(c, k);
@@ -266,9 +308,16 @@ export class CostModel {
         const cost = m.cells[i + 2] / bytes;
         const j = c * N_CHOICES + k;
         // Weigh by sample size: a probe of 8 pages moves the estimate less than a batch of 200.
-        const w = this.measuredCell[j] ? Math.min(1, a * Math.max(0.25, pages / 64)) : 1;
+        // Costs are averaged in log space and one sample moves them by at most MAX_STEP: a
+        // thread preempted for 10 ms in a 0.1 ms measurement must not make a codec look 100x
+        // slower for the rest of the migration.
+        const first = !this.measuredCell[j];
+        const w = first ? 1 : Math.min(1, a * Math.max(0.5, pages / 64));
         e.ratio[j] = (1 - w) * e.ratio[j] + w * ratio;
-        e.cost[j] = (1 - w) * e.cost[j] + w * cost;
+        if (cost > 0 && e.cost[j] > 0) {
+          const step = Math.max(-MAX_STEP, Math.min(MAX_STEP, Math.log(cost / e.cost[j])));
+          e.cost[j] *= Math.exp(w * step);
+        } else if (cost > 0) e.cost[j] = cost;
         this.measuredCell[j] = true;
       }
     }
@@ -277,7 +326,7 @@ export class CostModel {
 
   /** Estimates (copy) and the current prediction, for tests and reports. */
   estimates(): Estimates {
-    return { classFraction: [...this.est.classFraction], baseCost: this.est.baseCost, ratio: [...this.est.ratio], cost: [...this.est.cost] };
+    return { classFraction: [...this.est.classFraction], baseCost: this.est.baseCost, cheapBaseCost: this.est.cheapBaseCost, ratio: [...this.est.ratio], cost: [...this.est.cost] };
   }
 
   snapshot(): ModelSnapshot {
@@ -319,9 +368,13 @@ function round(x: number, digits: number): number {
  * Link meter: how fast the wire drains, from the bytes a sink has accepted and the bytes still
  * queued in front of it. An interval where data stayed queued throughout measures the link; an
  * interval where the queue ran empty only says the link is at least that fast, so the estimate
- * is raised towards (and a little past) what went through, and keeps rising slowly while the
- * link is never the limit, so the model re-tries cheaper choices when the link got faster.
+ * is raised to at most `growth` x what went through (and x `growth` of the old estimate per
+ * window), so the model re-tries cheaper choices when the link is faster than it thought. Windows
+ * in which nothing was sent are ignored.
  */
+/** Ceiling of a guessed (never measured) link: 100 Gbit/s. */
+export const MAX_LINK_BPS = 12.5e9;
+
 export class LinkMeter {
   private est: number;
   private lastT = -1;
@@ -333,7 +386,7 @@ export class LinkMeter {
   private idleMs = 0;
   measured = false;
 
-  constructor(priorBps = 125e6, private readonly windowMs = 50, private readonly alpha = 0.4, private readonly growth = 1.25) {
+  constructor(priorBps = DEFAULT_PRIOR_LINK_BPS, private readonly windowMs = 50, private readonly alpha = 0.4, private readonly growth = 8) {
     this.est = priorBps;
   }
 
@@ -359,15 +412,20 @@ export class LinkMeter {
     let changed = false;
     if (this.busyMs >= this.windowMs) {
       const rate = (this.busyBytes / this.busyMs) * 1000;
-      this.est = this.measured ? (1 - this.alpha) * this.est + this.alpha * rate : rate;
+      // A raised (guessed) estimate far above a real measurement is dropped, not averaged.
+      this.est = this.measured && this.est < 2 * rate ? (1 - this.alpha) * this.est + this.alpha * rate : rate;
       this.measured = true;
       this.busyBytes = 0; this.busyMs = 0;
       this.idleBytes = 0; this.idleMs = 0;
       changed = true;
-    } else if (this.idleMs >= this.windowMs * 4) {
+    } else if (this.idleMs >= this.windowMs && this.idleBytes === 0) {
+      // Nothing was sent: that says nothing about the link.
+      this.idleMs = 0;
+    } else if (this.idleMs >= this.windowMs) {
       // The link kept up for a while: it is faster than what went through. Raise the estimate.
       const rate = (this.idleBytes / this.idleMs) * 1000;
-      const next = Math.max(this.est * this.growth, rate * this.growth);
+      // Evidence-bound: the link carried `rate` without a queue, so trust up to growth x that.
+      const next = Math.min(this.est * this.growth, Math.max(this.est, rate * this.growth), MAX_LINK_BPS);
       if (next > this.est) { this.est = next; changed = true; }
       this.idleBytes = 0; this.idleMs = 0;
       this.busyBytes = 0; this.busyMs = 0;

@@ -4,6 +4,8 @@
  */
 import { CodecId, PAGE_SIZE, PAGE_WORDS } from './ids.js';
 import { Classifier } from './classifier.js';
+import { isZeroPage } from './zero.js';
+import { isFillPage } from './fill.js';
 import { CodecRegistry } from './registry.js';
 import type { PageCodec, PageRef } from './page.js';
 
@@ -71,6 +73,14 @@ export class PageEncoder {
   classify(src: Uint8Array, off: number): CodecId {
     const ref = this.bind(src, off);
     return this.classifier.classify(ref.words, ref.wordOff);
+  }
+
+  /** Like `classify` but only tells ZERO and FILL apart from the rest (RAW): no sampling. */
+  classifyCheap(src: Uint8Array, off: number): CodecId {
+    const ref = this.bind(src, off);
+    if (isZeroPage(ref.words, ref.wordOff)) return CodecId.Zero;
+    if (isFillPage(ref.words, ref.wordOff)) return CodecId.Fill;
+    return CodecId.Raw;
   }
 
   /**

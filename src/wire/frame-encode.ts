@@ -58,6 +58,8 @@ export interface FrameEncoderStats {
 const GLUE_ZSTD_LEVEL = 1;
 /** Pages per class measured with every alternative when probing. */
 export const PROBE_PAGES = 8;
+/** Pages per class for probing the group settings. */
+export const PROBE_GROUP_PAGES = 32;
 /** Marks a page whose payload is the page itself (RAW) or none (ZERO) or lives in a group block. */
 const NO_PAYLOAD = -1;
 const GROUP_INDEX: Record<number, number> = { [GROUP_LZ4]: 0, [GROUP_ZSTD]: 1 };
@@ -139,7 +141,7 @@ export class FrameEncoder {
       this.lastMeasure = null;
     } else {
       const m = this.newMeasure(batch);
-      pos = this.encodePlanned(batch, plan, m, groupLen);
+      pos = this.encodePlanned(batch, plan, m, groupLen, !!opts.probe);
       if (opts.probe) this.probe(batch, plan, m);
       m.seconds = (performance.now() - t0) / 1000;
       let codecSeconds = 0;
@@ -263,13 +265,31 @@ export class FrameEncoder {
   }
 
   /** Plan path: classify, encode per-page choices now, group choices in one call per codec. */
-  private encodePlanned(batch: Batch, plan: Plan, m: EncodeMeasure, groupLen: number[]): number {
+  private encodePlanned(batch: Batch, plan: Plan, m: EncodeMeasure, groupLen: number[], probing: boolean): number {
     const pe = this.pe;
     const n = batch.pageCount;
     let pos = 0;
     let lz4g = 0, zstdg = 0;
+    // All classes raw (a link faster than the codecs): only zero/fill detection, no sampling. The
+    // class mix is then unknown, so the measurement does not update it (pages = 0).
+    const cheap = plan.every((k) => k === CHOICE_RAW) && !probing;
+    if (cheap) { m.pages = 0; m.cheap = true; m.otherPages = 0; m.allPages = n; }
+    let classifySeconds = 0;
     for (let i = 0; i < n; i++) {
-      const id = pe.classify(batch.pages, i * PAGE_SIZE);
+      let id: CodecId;
+      if (cheap) id = pe.classifyCheap(batch.pages, i * PAGE_SIZE);
+      else {
+        const tc = performance.now();
+        id = pe.classify(batch.pages, i * PAGE_SIZE);
+        classifySeconds += performance.now() - tc;
+      }
+      if (cheap && id === CodecId.Raw) {
+        m.otherPages!++;
+        this.cls[i] = -2;
+        pe.encodeAs(CodecId.Raw);
+        pos = this.store(i, pos);
+        continue;
+      }
       const c = classOf(id);
       this.cls[i] = c;
       if (c < 0) {
@@ -295,6 +315,7 @@ export class FrameEncoder {
       m.cells[cell + 2] += k === CHOICE_RAW ? 0 : dt;
       pos = this.store(i, pos);
     }
+    if (!cheap) m.classifySeconds = classifySeconds / 1000;
     if (lz4g > 0) groupLen[0] = this.encodeGroup(batch, GROUP_LZ4, lz4g, plan, m);
     if (zstdg > 0) groupLen[1] = this.encodeGroup(batch, GROUP_ZSTD, zstdg, plan, m);
     return pos;
@@ -380,9 +401,12 @@ export class FrameEncoder {
     // Probing must not overwrite a group block the frame still needs.
     this.groupOut = Buffer.alloc(0);
     for (let c = 0; c < N_CLASSES; c++) {
-      const idx: number[] = [];
-      for (let i = 0; i < batch.pageCount && idx.length < PROBE_PAGES; i++) if (this.cls[i] === c) idx.push(i);
-      if (idx.length === 0) continue;
+      // Group settings gain from a wide window, so they are probed on more pages than per-page
+      // codecs (a group of 8 pages would understate what a batch-wide group achieves).
+      const all: number[] = [];
+      for (let i = 0; i < batch.pageCount && all.length < PROBE_GROUP_PAGES; i++) if (this.cls[i] === c) all.push(i);
+      if (all.length === 0) continue;
+      const idx = all.slice(0, PROBE_PAGES);
       for (let k = 0; k < N_CHOICES; k++) {
         if (k === plan[c]) continue;
         const cell = cellIndex(c, k);
@@ -392,13 +416,13 @@ export class FrameEncoder {
           continue;
         }
         if (k === CHOICE_LZ4G || k === CHOICE_ZSTDG) {
-          const set = new Set(idx);
+          const set = new Set(all);
           const ts = performance.now();
-          const src = Buffer.from(this.gather(batch, idx.length, (i) => set.has(i)));
+          const src = this.gather(batch, all.length, (i) => set.has(i));
           const stored = this.compressGroup(k === CHOICE_LZ4G ? GROUP_LZ4 : GROUP_ZSTD, src);
           const dt = (performance.now() - ts) / 1000;
           const ok = stored > 0 && stored + GROUP_BLOCK_PREFIX < src.length;
-          m.cells[cell] += idx.length;
+          m.cells[cell] += all.length;
           m.cells[cell + 1] += ok ? stored + GROUP_BLOCK_PREFIX : src.length;
           m.cells[cell + 2] += dt;
           continue;

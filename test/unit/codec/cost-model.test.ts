@@ -92,7 +92,7 @@ test('CostModel: probes the first batch and then every probeEvery batches', () =
     probes.push(p);
     m.noteSubmitted(p);
   }
-  assert.deepEqual(probes, [true, false, false, false, true, false, false, false, true]);
+  assert.deepEqual(probes, [true, false, true, false, true, false, false, false, true]);
 });
 
 test('CostModel: allowed choices restrict the plan', () => {

@@ -1,0 +1,215 @@
+/**
+ * Throughput benchmark (`mecom bench throughput`): effective migration throughput of each codec
+ * setting over simulated links, with the encode pool (src/wire/codec-pool.ts).
+ *
+ * The corpus (real memory pages) is cut into 256-page batches with 8 bytes of glue per page (as
+ * QEMU's page headers), streamed through an EncodePool into an in-process token-bucket link of
+ * 0.1, 1 or 10 Gbit/s. The producer behaves like `mecom send`: it stops while the pool is full or
+ * more than LINK_BUFFER bytes wait in front of the link. Each configuration runs for RUN_MS of
+ * wall time; effective throughput = RAM bytes whose frames the link delivered within the run /
+ * run time. `adaptive` is the cost model fed by the link meter.
+ * CPU seconds = worker time spent encoding (the main thread's batching is not counted).
+ */
+import { PAGE_SIZE } from '../codec/ids.js';
+import { LinkMeter, type ModelSnapshot } from '../codec/cost-model.js';
+import { EncodePool } from '../wire/codec-pool.js';
+import type { CodecPolicy } from '../wire/frame-encode.js';
+import type { Batch } from '../wire/batch.js';
+import type { Corpus } from './corpus.js';
+
+export const THROUGHPUT_LINKS_GBIT = [0.1, 1, 10];
+export const THROUGHPUT_THREADS = [1, 2];
+export const THROUGHPUT_FIXED: CodecPolicy[] = ['raw', 'zero', 'wkdm', 'lz4', 'zstd', 'lz4-group', 'zstd-group'];
+/** Bytes allowed to wait in front of the link (a socket's send buffer). */
+export const LINK_BUFFER = 4 * 1024 * 1024;
+const BATCH_PAGES = 256;
+const GLUE_PER_PAGE = 8;
+
+export interface ThroughputResult {
+  name: string;
+  threads: number;
+  effectiveMBps: number;
+  cpuSeconds: number;
+  ratio: number;
+  seconds: number;
+  model?: ModelSnapshot;
+}
+
+export interface ThroughputReport {
+  corpus: { name: string; pages: number };
+  runSeconds: number;
+  links: Array<{ gbit: number; results: ThroughputResult[] }>;
+  node: string;
+  cpus: number;
+}
+
+/** Token bucket: bytes leave at `rate` bytes/s in write order; time is real (performance.now). */
+export class SimLink {
+  private busyUntil = 0;
+  private readonly ends: number[] = [];
+  private readonly sizes: number[] = [];
+  private head = 0;
+  private done = 0;
+  written = 0;
+  constructor(readonly bytesPerSecond: number) {}
+
+  write(bytes: number): void {
+    const now = performance.now();
+    const start = Math.max(now, this.busyUntil);
+    this.busyUntil = start + (bytes / this.bytesPerSecond) * 1000;
+    this.ends.push(this.busyUntil);
+    this.sizes.push(bytes);
+    this.written += bytes;
+  }
+
+  /** Bytes delivered by `now` (a frame counts in proportion to its transmitted part). */
+  acked(now = performance.now()): number {
+    while (this.head < this.ends.length && this.ends[this.head] <= now) this.done += this.sizes[this.head++];
+    if (this.head < this.ends.length) {
+      const end = this.ends[this.head];
+      const dur = (this.sizes[this.head] / this.bytesPerSecond) * 1000;
+      const part = Math.max(0, Math.min(1, 1 - (end - now) / dur));
+      return this.done + this.sizes[this.head] * part;
+    }
+    return this.done;
+  }
+
+  queued(now = performance.now()): number {
+    return this.written - this.acked(now);
+  }
+
+  /** Resolves once at most `limit` bytes are still queued. */
+  async waitBelow(limit: number): Promise<void> {
+    for (;;) {
+      const q = this.queued();
+      if (q <= limit) return;
+      await new Promise((r) => setTimeout(r, Math.max(1, ((q - limit) / this.bytesPerSecond) * 1000)));
+    }
+  }
+
+  /** When the last written byte is delivered. */
+  get finishAt(): number {
+    return this.busyUntil;
+  }
+}
+
+function makeBatches(corpus: Corpus): Batch[] {
+  const out: Batch[] = [];
+  for (let p = 0; p < corpus.pageCount; p += BATCH_PAGES) {
+    const n = Math.min(BATCH_PAGES, corpus.pageCount - p);
+    const glue = new Uint8Array(n * GLUE_PER_PAGE);
+    const dv = new DataView(glue.buffer);
+    for (let i = 0; i < n; i++) dv.setUint32(i * GLUE_PER_PAGE, (p + i) * PAGE_SIZE, true);
+    out.push({
+      pageCount: n,
+      pages: corpus.pages.subarray(p * PAGE_SIZE, (p + n) * PAGE_SIZE),
+      addrs: Float64Array.from({ length: n }, (_, i) => (p + i) * PAGE_SIZE),
+      glue,
+      glueLength: glue.length,
+      glueBefore: new Uint32Array(n).fill(GLUE_PER_PAGE),
+    });
+  }
+  return out;
+}
+
+/** Default run length per configuration, ms of wall time (after a warm-up batch). */
+export const RUN_MS = 2500;
+
+export async function runOne(batches: Batch[], runMs: number, policy: CodecPolicy, threads: number, gbit: number): Promise<ThroughputResult> {
+  const link = new SimLink(gbit * 1e9 / 8);
+  const pool = new EncodePool({ policy, threads, maxInFlight: threads + 2 });
+  // Warm the workers (module load, JIT) before the clock starts.
+  await pool.submit(batches[0], { transfer: false });
+  const meter = new LinkMeter();
+  const sampleLink = () => {
+    if (meter.sample(performance.now(), link.acked(), link.queued()) && pool.model) pool.model.setLink(meter.bytesPerSecond);
+  };
+  const timer = setInterval(sampleLink, 10);
+  const t0 = performance.now();
+  const tEnd = t0 + runMs;
+  const cpu0 = pool.cpuSeconds;
+  let ramDelivered = 0;
+  let wire = 0;
+  let ramSent = 0;
+  let i = 0;
+  const pending: Promise<void>[] = [];
+  while (performance.now() < tEnd) {
+    while (pool.full || link.queued() > LINK_BUFFER) {
+      if (pool.full) await pool.whenAvailable();
+      else await link.waitBelow(LINK_BUFFER);
+      sampleLink();
+    }
+    const b = batches[i++ % batches.length];
+    const ram = b.pageCount * PAGE_SIZE + b.glueLength;
+    pending.push(pool.submit(b, { transfer: false }).then((frame) => {
+      link.write(frame.byteLength);
+      // RAM counts as delivered if the link finished its frame within the run (pro rata).
+      const end = link.finishAt;
+      const dur = (frame.byteLength / link.bytesPerSecond) * 1000;
+      const part = end <= tEnd ? 1 : Math.max(0, 1 - (end - tEnd) / dur);
+      ramDelivered += ram * part;
+      ramSent += ram;
+      wire += frame.byteLength;
+    }));
+    if (pending.length > 64) pending.splice(0, 32);
+    sampleLink();
+  }
+  await Promise.all(pending);
+  await pool.drained();
+  const cpu = pool.cpuSeconds - cpu0;
+  clearInterval(timer);
+  const seconds = runMs / 1000;
+  const result: ThroughputResult = {
+    name: policy,
+    threads,
+    effectiveMBps: Math.round((ramDelivered / seconds / 1e6) * 10) / 10,
+    cpuSeconds: Math.round(cpu * 1000) / 1000,
+    ratio: Math.round((ramSent / wire) * 100) / 100,
+    seconds,
+    model: pool.modelSnapshot(),
+  };
+  await pool.close();
+  return result;
+}
+
+export interface ThroughputOptions {
+  links?: number[];
+  threads?: number[];
+  policies?: CodecPolicy[];
+  runMs?: number;
+  onResult?: (gbit: number, r: ThroughputResult) => void;
+}
+
+export async function benchThroughput(corpus: Corpus, opts: ThroughputOptions = {}): Promise<ThroughputReport> {
+  const batches = makeBatches(corpus);
+  const links = opts.links ?? THROUGHPUT_LINKS_GBIT;
+  const threads = opts.threads ?? THROUGHPUT_THREADS;
+  const policies = opts.policies ?? [...THROUGHPUT_FIXED, 'adaptive'];
+  const report: ThroughputReport = { corpus: { name: corpus.name, pages: corpus.pageCount }, runSeconds: (opts.runMs ?? RUN_MS) / 1000, links: [], node: process.version, cpus: (await import('node:os')).availableParallelism() };
+  for (const gbit of links) {
+    const results: ThroughputResult[] = [];
+    for (const t of threads) {
+      for (const p of policies) {
+        const r = await runOne(batches, opts.runMs ?? RUN_MS, p, t, gbit);
+        results.push(r);
+        opts.onResult?.(gbit, r);
+      }
+    }
+    report.links.push({ gbit, results });
+  }
+  return report;
+}
+
+export function formatThroughput(r: ThroughputReport): string {
+  const lines: string[] = [];
+  lines.push(`corpus ${r.corpus.name}: ${r.corpus.pages} pages; Node ${r.node}, ${r.cpus} cpus; simulated links (token bucket)`);
+  for (const l of r.links) {
+    lines.push('', `link ${l.gbit} Gbit/s (${r.runSeconds} s per run)`);
+    lines.push('| codec | threads | effective MB/s | ratio | cpu s | model choice |', '|---|---|---|---|---|---|');
+    for (const x of l.results) {
+      const m = x.model ? `${Object.values(x.model.choice).join('/')} (link est. ${x.model.linkMBps} MB/s)` : '';
+      lines.push(`| ${x.name} | ${x.threads} | ${x.effectiveMBps} | ${x.ratio} | ${x.cpuSeconds} | ${m} |`);
+    }
+  }
+  return lines.join('\n');
+}
