@@ -34,8 +34,9 @@ export function registerBench(program: Command): void {
     .option('--links <list>', 'comma-separated link speeds in Gbit/s', '0.1,1,10')
     .option('--threads <list>', 'comma-separated worker counts', '1,2')
     .option('--seconds <s>', 'wall time per configuration', '2.5')
+    .option('--reps <n>', 'runs per configuration (median is reported)', positiveInt, 1)
     .option('--json', 'print JSON instead of a table')
-    .action(async (o: { corpus?: string; pages: number; links: string; threads: string; seconds: string; json?: boolean }) => {
+    .action(async (o: { corpus?: string; pages: number; links: string; threads: string; seconds: string; reps: number; json?: boolean }) => {
       const { loadCorpus, fileSource, builtinSources } = await import('../eval/corpus.js');
       const { benchThroughput, formatThroughput } = await import('../eval/bench-throughput.js');
       const list = (s: string, what: string) => s.split(',').map((x) => {
@@ -49,6 +50,7 @@ export function registerBench(program: Command): void {
         links: list(o.links, 'link speed'),
         threads: list(o.threads, 'thread count').map((n) => Math.max(1, Math.round(n))),
         runMs: list(o.seconds, 'seconds')[0] * 1000,
+        reps: o.reps,
         onResult: o.json ? undefined : (gbit, r) => process.stderr.write(`  ${gbit} Gbit/s ${r.name} x${r.threads}: ${r.effectiveMBps} MB/s\n`),
       });
       process.stdout.write(o.json ? JSON.stringify(report) + '\n' : formatThroughput(report) + '\n');

@@ -59,6 +59,8 @@ export interface EncodeMeasure {
   baseSeconds: number;
   /** True when the plan was all raw and pages were only checked for zero/fill (no classes known). */
   cheap?: boolean;
+  /** Seconds spent measuring alternatives (probe batches only). */
+  probeSeconds?: number;
   /** Cheap batches: pages that were neither zero nor fill, and all pages. */
   otherPages?: number;
   allPages?: number;
@@ -97,6 +99,9 @@ export interface PlanResult {
   /** Which resource limits the plan. */
   bound: 'cpu' | 'link';
 }
+
+/** Share of encode time that probing may take (after the first batches). */
+export const PROBE_BUDGET = 0.03;
 
 /** 100 Mbit/s. */
 export const DEFAULT_PRIOR_LINK_BPS = 12.5e6;
@@ -216,6 +221,10 @@ export class CostModel {
   private current: PlanResult;
   private batches = 0;
   private probes = 0;
+  private lastProbe = 0;
+  /** Running averages: seconds of a batch without probing, extra seconds of a probe. */
+  private batchSeconds = 0;
+  private probeCost = 0;
 
   constructor(opts: CostModelOptions) {
     this.threads = Math.max(1, opts.threads);
@@ -255,13 +264,20 @@ export class CostModel {
   shouldProbe(): boolean {
     const b = this.batches;
     if (b < this.probeEvery) return b === 0 || b === 2 || b === 4 || b === 8;
-    return b % this.probeEvery === 0;
+    // Keep probing under PROBE_BUDGET of the encode time: when batches are cheap (all raw on a
+    // fast link) a probe costs many batches' worth of CPU, so it comes less often.
+    let every = this.probeEvery;
+    if (this.batchSeconds > 0) every = Math.max(every, Math.ceil(this.probeCost / (PROBE_BUDGET * this.batchSeconds)));
+    return b - this.lastProbe >= every;
   }
 
   /** Count a batch handed to the encoder (call once per batch, after plan()/shouldProbe()). */
   noteSubmitted(probe: boolean): void {
+    if (probe) {
+      this.probes++;
+      this.lastProbe = this.batches;
+    }
     this.batches++;
-    if (probe) this.probes++;
   }
 
   /** Set the measured link throughput (bytes per second) and re-plan. */
@@ -279,6 +295,10 @@ export class CostModel {
   observe(m: EncodeMeasure): void {
     const a = this.alpha;
     const e = this.est;
+    const ps = m.probeSeconds ?? 0;
+    if (ps > 0) this.probeCost = this.probeCost === 0 ? ps : (1 - a) * this.probeCost + a * ps;
+    const bs = m.seconds - ps;
+    if (bs > 0) this.batchSeconds = this.batchSeconds === 0 ? bs : (1 - a) * this.batchSeconds + a * bs;
     if (m.pages > 0) {
       for (let c = 0; c < N_CLASSES; c++) e.classFraction[c] = (1 - a) * e.classFraction[c] + a * (m.classPages[c] / m.pages);
     } else if (m.cheap && m.otherPages !== undefined && m.allPages) {
@@ -375,6 +395,9 @@ function round(x: number, digits: number): number {
 /** Ceiling of a guessed (never measured) link: 100 Gbit/s. */
 export const MAX_LINK_BPS = 12.5e9;
 
+/** Step by which a measured link estimate is raised when the link keeps up with it. */
+const RAISE_MEASURED = 1.25;
+
 export class LinkMeter {
   private est: number;
   private lastT = -1;
@@ -425,7 +448,13 @@ export class LinkMeter {
       // The link kept up for a while: it is faster than what went through. Raise the estimate.
       const rate = (this.idleBytes / this.idleMs) * 1000;
       // Evidence-bound: the link carried `rate` without a queue, so trust up to growth x that.
-      const next = Math.min(this.est * this.growth, Math.max(this.est, rate * this.growth), MAX_LINK_BPS);
+      // Once the link has been measured under a queue, only a rate close to that measurement
+      // (we were pushing as fast as we thought the link goes, and no queue formed) raises it,
+      // and by a small step: otherwise a CPU-bound phase (little traffic, no queue) would
+      // talk the model into a cheap codec, the queue would fill with large frames, and so on.
+      const next = this.measured
+        ? rate >= 0.8 * this.est ? Math.min(this.est * RAISE_MEASURED, MAX_LINK_BPS) : this.est
+        : Math.min(this.est * this.growth, Math.max(this.est, rate * this.growth), MAX_LINK_BPS);
       if (next > this.est) { this.est = next; changed = true; }
       this.idleBytes = 0; this.idleMs = 0;
       this.busyBytes = 0; this.busyMs = 0;

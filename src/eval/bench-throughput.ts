@@ -33,11 +33,14 @@ export interface ThroughputResult {
   ratio: number;
   seconds: number;
   model?: ModelSnapshot;
+  /** Effective MB/s of every repetition (the reported one is the median). */
+  runs?: number[];
 }
 
 export interface ThroughputReport {
   corpus: { name: string; pages: number };
   runSeconds: number;
+  reps: number;
   links: Array<{ gbit: number; results: ThroughputResult[] }>;
   node: string;
   cpus: number;
@@ -177,6 +180,8 @@ export interface ThroughputOptions {
   threads?: number[];
   policies?: CodecPolicy[];
   runMs?: number;
+  /** Runs per configuration; the median is reported (default 1). */
+  reps?: number;
   onResult?: (gbit: number, r: ThroughputResult) => void;
 }
 
@@ -185,15 +190,26 @@ export async function benchThroughput(corpus: Corpus, opts: ThroughputOptions = 
   const links = opts.links ?? THROUGHPUT_LINKS_GBIT;
   const threads = opts.threads ?? THROUGHPUT_THREADS;
   const policies = opts.policies ?? [...THROUGHPUT_FIXED, 'adaptive'];
-  const report: ThroughputReport = { corpus: { name: corpus.name, pages: corpus.pageCount }, runSeconds: (opts.runMs ?? RUN_MS) / 1000, links: [], node: process.version, cpus: (await import('node:os')).availableParallelism() };
+  const report: ThroughputReport = { corpus: { name: corpus.name, pages: corpus.pageCount }, runSeconds: (opts.runMs ?? RUN_MS) / 1000, reps: Math.max(1, opts.reps ?? 1), links: [], node: process.version, cpus: (await import('node:os')).availableParallelism() };
   for (const gbit of links) {
-    const results: ThroughputResult[] = [];
-    for (const t of threads) {
-      for (const p of policies) {
-        const r = await runOne(batches, opts.runMs ?? RUN_MS, p, t, gbit);
-        results.push(r);
-        opts.onResult?.(gbit, r);
+    // Repetitions go round all configurations in turn (so a burst of load from elsewhere hits
+    // them alike); each configuration reports its median-throughput run.
+    const reps = Math.max(1, opts.reps ?? 1);
+    const runs = new Map<string, ThroughputResult[]>();
+    for (let rep = 0; rep < reps; rep++) {
+      for (const t of threads) {
+        for (const p of policies) {
+          const r = await runOne(batches, opts.runMs ?? RUN_MS, p, t, gbit);
+          const key = `${p}/${t}`;
+          runs.set(key, [...(runs.get(key) ?? []), r]);
+          opts.onResult?.(gbit, r);
+        }
       }
+    }
+    const results: ThroughputResult[] = [];
+    for (const list of runs.values()) {
+      const sorted = [...list].sort((a, b) => a.effectiveMBps - b.effectiveMBps);
+      results.push({ ...sorted[Math.floor(sorted.length / 2)], runs: list.map((x) => x.effectiveMBps) });
     }
     report.links.push({ gbit, results });
   }
@@ -204,7 +220,7 @@ export function formatThroughput(r: ThroughputReport): string {
   const lines: string[] = [];
   lines.push(`corpus ${r.corpus.name}: ${r.corpus.pages} pages; Node ${r.node}, ${r.cpus} cpus; simulated links (token bucket)`);
   for (const l of r.links) {
-    lines.push('', `link ${l.gbit} Gbit/s (${r.runSeconds} s per run)`);
+    lines.push('', `link ${l.gbit} Gbit/s (${r.runSeconds} s per run, median of ${r.reps})`);
     lines.push('| codec | threads | effective MB/s | ratio | cpu s | model choice |', '|---|---|---|---|---|---|');
     for (const x of l.results) {
       const m = x.model ? `${Object.values(x.model.choice).join('/')} (link est. ${x.model.linkMBps} MB/s)` : '';

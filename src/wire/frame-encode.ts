@@ -147,6 +147,7 @@ export class FrameEncoder {
       let codecSeconds = 0;
       for (let c = 0; c < N_CLASSES; c++) codecSeconds += m.cells[cellIndex(c, plan[c]) + 2];
       m.baseSeconds = Math.max(0, m.seconds - codecSeconds - this.probeSeconds);
+      m.probeSeconds = this.probeSeconds;
       this.lastMeasure = m;
     }
 

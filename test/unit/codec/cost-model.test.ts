@@ -84,15 +84,28 @@ test('CostModel: adapts when the link changes', () => {
   assert.ok(snap.measured['words/zstd']);
 });
 
-test('CostModel: probes the first batch and then every probeEvery batches', () => {
+test('CostModel: probing stays within its CPU budget when batches are cheap', () => {
   const m = new CostModel({ threads: 1, probeEvery: 4 });
-  const probes: boolean[] = [];
-  for (let i = 0; i < 9; i++) {
+  let probes = 0;
+  for (let i = 0; i < 400; i++) {
     const p = m.shouldProbe();
-    probes.push(p);
+    m.noteSubmitted(p);
+    if (p) probes++;
+    // A batch costs 1 ms, a probe 5 ms extra: at most 3% -> a probe every >= 167 batches.
+    m.observe({ ...measure('fast'), seconds: p ? 0.006 : 0.001, probeSeconds: p ? 0.005 : 0 });
+  }
+  assert.ok(probes <= 4 + 3, `probes ${probes}`);
+});
+
+test('CostModel: probes batches 0, 2, 4, 8, then every probeEvery batches', () => {
+  const m = new CostModel({ threads: 1, probeEvery: 16 });
+  const probed: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const p = m.shouldProbe();
+    if (p) probed.push(i);
     m.noteSubmitted(p);
   }
-  assert.deepEqual(probes, [true, false, true, false, true, false, false, false, true]);
+  assert.deepEqual(probed, [0, 2, 4, 8, 24, 40, 56]);
 });
 
 test('CostModel: allowed choices restrict the plan', () => {
@@ -117,7 +130,19 @@ test('LinkMeter: measures the drain rate while data stays queued, raises the est
   const before = lm.bytesPerSecond;
   for (let t = 210; t <= 800; t += 10) {
     lm.sample(t, acked, 0);
-    acked += 50_000;
+    acked += 100_000;
   }
   assert.ok(lm.bytesPerSecond > before);
+  // Little traffic and no queue (CPU-bound): a measured estimate stays where it is.
+  const lm2 = new LinkMeter(100e6, 50);
+  acked = 0;
+  for (let t = 0; t <= 200; t += 10) { lm2.sample(t, acked, 50_000); acked += 100_000; }
+  const measured = lm2.bytesPerSecond;
+  for (let t = 210; t <= 800; t += 10) { lm2.sample(t, acked, 0); acked += 10_000; }
+  assert.equal(lm2.bytesPerSecond, measured);
+  // Never measured: a link that carries what it gets without a queue is guessed faster, step by step.
+  const lm3 = new LinkMeter(10e6, 50);
+  acked = 0;
+  for (let t = 0; t <= 300; t += 10) { lm3.sample(t, acked, 0); acked += 100_000; }
+  assert.ok(lm3.bytesPerSecond > 10e6 && lm3.bytesPerSecond <= 8 * 10e6 * 8);
 });
