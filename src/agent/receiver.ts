@@ -11,12 +11,16 @@
  *
  * No byte of a frame reaches QEMU before that frame's checksum is verified. The whole-stream
  * digest proves nothing was lost, added or reordered between frames.
+ *
+ * Frames are decoded on a DecodePool (worker threads, src/wire/codec-pool.ts) and written to QEMU
+ * in arrival order. We stop reading from the sender while QEMU's socket is full or the pool holds
+ * its limit of frames in flight.
  */
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { Xxh64 } from '@node-rs/xxhash';
 import { MecomError } from '../errors.js';
-import { FrameDecoder } from '../wire/frame-decode.js';
+import { DecodePool } from '../wire/codec-pool.js';
 import { ControlType, HelloBody, PROTOCOL_VERSION } from '../wire/control.js';
 import { FRAME_VERSION } from '../wire/frame-format.js';
 import { Address, connectTcp, listenTcp } from './address.js';
@@ -29,6 +33,8 @@ export interface ReceiverOptions {
   listen: Address;
   /** The destination QEMU's incoming address (`migrate-incoming tcp:...`). */
   to: Address;
+  /** Decode worker threads (default cores - 1, at least 1). */
+  threads?: number;
 }
 
 export type ReceiverState = 'listening' | 'handshaking' | 'streaming' | 'verified' | 'failed';
@@ -50,7 +56,8 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
   private peer?: Peer;
   private qemu?: net.Socket;
   private qemuError?: Error;
-  private readonly decoder = new FrameDecoder();
+  private readonly pool: DecodePool;
+  private qemuFull = false;
   private readonly digest = new Xxh64();
   private streamBytes = 0;
   private frames = 0;
@@ -61,6 +68,8 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
 
   constructor(private readonly opts: ReceiverOptions) {
     super();
+    this.pool = new DecodePool({ threads: opts.threads });
+    this.pool.onAvailable(() => this.updatePause());
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.done.catch(() => {});
   }
@@ -143,27 +152,41 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     if (this.state !== 'streaming') {
       return this.fail(new AgentError(AgentCodes.protocol, `frame arrived in state ${this.state}`));
     }
-    let span: Uint8Array;
-    let pageCount: number;
-    try {
-      const decoded = this.decoder.decode(bytes);
-      // Copy: the decoder may reuse its output buffer, and the socket writes asynchronously.
-      span = Buffer.from(decoded.span);
-      pageCount = decoded.pageCount;
-    } catch (err) {
-      return this.fail(asMecomError(err));
-    }
+    // The pool copies the frame (it may be a view of the socket's chunk) and resolves, in
+    // arrival order, with a verified span the worker allocated for this frame alone.
+    this.pool.submit(bytes).then(
+      ({ span, pageCount }) => this.onDecoded(span, pageCount),
+      (err) => this.fail(asMecomError(err)),
+    );
+    this.updatePause();
+  }
+
+  private onDecoded(span: Uint8Array, pageCount: number): void {
+    if (this.state !== 'streaming') return;
     this.frames++;
     this.pages += pageCount;
     this.streamBytes += span.byteLength;
     this.digest.update(span);
-    if (!this.qemu!.write(span) && !this.peerPaused) {
-      this.peerPaused = true;
-      this.peer!.socket.pause();
+    if (!this.qemu!.write(span) && !this.qemuFull) {
+      this.qemuFull = true;
       this.qemu!.once('drain', () => {
-        this.peerPaused = false;
-        this.peer?.socket.resume();
+        this.qemuFull = false;
+        this.updatePause();
       });
+    }
+    this.updatePause();
+  }
+
+  /** Read from the sender only while QEMU takes data and the pool has room. */
+  private updatePause(): void {
+    if (!this.peer || this.state !== 'streaming') return;
+    const hold = this.qemuFull || this.pool.full;
+    if (hold && !this.peerPaused) {
+      this.peerPaused = true;
+      this.peer.socket.pause();
+    } else if (!hold && this.peerPaused) {
+      this.peerPaused = false;
+      this.peer.socket.resume();
     }
   }
 
@@ -171,6 +194,13 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     if (this.state !== 'streaming') {
       return this.fail(new AgentError(AgentCodes.protocol, `END arrived in state ${this.state}`));
     }
+    // Frames before END may still be decoding: verify once the last one was written.
+    void this.pool.drained().then(() => {
+      if (this.state === 'streaming') this.verifyEnd(streamBytes, digest);
+    });
+  }
+
+  private verifyEnd(streamBytes: number, digest: string): void {
     const mine = this.digest.digest().toString(16).padStart(16, '0');
     if (streamBytes !== this.streamBytes || digest !== mine) {
       return this.fail(new AgentError(AgentCodes.digest, `stream digest mismatch: sender ${streamBytes} bytes / ${digest}, rebuilt ${this.streamBytes} / ${mine}`));
@@ -180,6 +210,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
       if (this.qemuError) return; // fail() already ran
       if ((this.state as ReceiverState) !== 'streaming') return;
       this.setState('verified');
+      void this.pool.close();
       this.peer!.finish({ type: ControlType.Verified, body: { streamBytes: this.streamBytes, digest: mine } });
       this.settle.resolve(this.stats());
     });
@@ -188,6 +219,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
   private fail(err: MecomError): void {
     if (this.state === 'verified' || this.state === 'failed') return;
     this.setState('failed');
+    void this.pool.close();
     // Cut the destination first: it must fail its load, never run on unverified memory.
     this.qemu?.destroy();
     this.server?.close();

@@ -9,8 +9,14 @@
  *   draining   -> done        the receiver proved the rebuilt stream identical
  *   any        -> failed      first error wins; QEMU's connection is cut so the source resumes
  *
- * Backpressure: when the receiver's socket buffer is full we stop reading from QEMU, so QEMU's
- * bandwidth estimate (and its convergence decision) sees the compressed wire, not our buffers.
+ * Backpressure: when the receiver's socket buffer is full, or the encode pool holds its limit of
+ * batches in flight, we stop reading from QEMU, so QEMU's bandwidth estimate (and its convergence
+ * decision) sees the compressed wire, not our buffers.
+ *
+ * Encoding runs on an EncodePool (worker threads, src/wire/codec-pool.ts); frames come back and
+ * are written in batch order. With policy `adaptive` the pool's cost model picks the codec per
+ * page class from measured codec speeds and ratios, the link's drain rate (LinkMeter on the
+ * socket) and QEMU's own rate (SourceMeter); its decision is in `stats().model`.
  */
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
@@ -18,7 +24,9 @@ import { Xxh64 } from '@node-rs/xxhash';
 import { MecomError } from '../errors.js';
 import { QemuStreamParser, type StreamSink } from '../qemu/stream-parser.js';
 import { BatchBuilder } from '../wire/batch.js';
-import { FrameEncoder, type CodecPolicy } from '../wire/frame-encode.js';
+import type { CodecPolicy } from '../wire/frame-encode.js';
+import { EncodePool } from '../wire/codec-pool.js';
+import { LinkMeter, SourceMeter, type ModelSnapshot } from '../codec/cost-model.js';
 import { ControlType, PROTOCOL_VERSION } from '../wire/control.js';
 import { FRAME_VERSION } from '../wire/frame-format.js';
 import { Address, connectTcp, formatAddress, listenTcp } from './address.js';
@@ -35,6 +43,12 @@ export interface SenderOptions {
   zstdLevel: number;
   /** A batch that stops growing is sent after this long, so no page waits on a quiet stream. */
   flushDelayMs?: number;
+  /** Encode worker threads (default cores - 1, at least 1). */
+  threads?: number;
+  /** CPU budget of the encode workers, percent of one core (default: unlimited). */
+  maxCpuPercent?: number;
+  /** Cost model for policy adaptive (default on); false = classifier only. */
+  model?: boolean;
 }
 
 export type SenderState = 'connecting' | 'ready' | 'streaming' | 'draining' | 'done' | 'failed';
@@ -47,6 +61,10 @@ export interface SenderStats {
   zeroPages: number;
   rounds: number;
   pagesByCodec: Record<string, number>;
+  /** Encode worker threads. */
+  threads: number;
+  /** Cost model decision (policy adaptive): link estimate, choice per page class, ... */
+  model?: ModelSnapshot;
 }
 
 export interface SenderEvents {
@@ -63,10 +81,15 @@ export class Sender extends EventEmitter<SenderEvents> {
   private streamBytes = 0;
   private frames = 0;
   private readonly builder: BatchBuilder;
-  private readonly encoder: FrameEncoder;
+  private readonly pool: EncodePool;
   private readonly parser: QemuStreamParser;
   private flushTimer?: NodeJS.Timeout;
   private qemuPaused = false;
+  private socketFull = false;
+  private pausedSinceSample = false;
+  private meterTimer?: NodeJS.Timeout;
+  private readonly linkMeter = new LinkMeter();
+  private readonly sourceMeter = new SourceMeter();
   private settle!: { resolve: (s: SenderStats) => void; reject: (e: MecomError) => void };
   /** Resolves once the receiver verified the whole stream; rejects with the first failure. */
   readonly done: Promise<SenderStats>;
@@ -74,7 +97,10 @@ export class Sender extends EventEmitter<SenderEvents> {
   constructor(private readonly opts: SenderOptions) {
     super();
     this.builder = new BatchBuilder(opts.batchPages);
-    this.encoder = new FrameEncoder({ policy: opts.policy, zstdLevel: opts.zstdLevel });
+    this.pool = new EncodePool({
+      policy: opts.policy, zstdLevel: opts.zstdLevel, threads: opts.threads, maxCpuPercent: opts.maxCpuPercent, model: opts.model,
+    });
+    this.pool.onAvailable(() => this.updatePause());
     const sink: StreamSink = {
       glue: (buf, start, end) => this.builder.appendGlue(buf, start, end),
       page: (buf, start, addr) => {
@@ -135,7 +161,8 @@ export class Sender extends EventEmitter<SenderEvents> {
     return (this.server.address() as net.AddressInfo).port;
   }
 
-  stats(): SenderStats {
+  /** Counters so far; `full` adds the cost model's per-codec measurements (for the done event). */
+  stats(full = false): SenderStats {
     const s = this.parser.stats;
     return {
       streamBytes: this.streamBytes,
@@ -144,8 +171,17 @@ export class Sender extends EventEmitter<SenderEvents> {
       pages: s.pages,
       zeroPages: s.zeroPages,
       rounds: s.ramSections,
-      pagesByCodec: this.encoder.pagesByCodec(),
+      pagesByCodec: this.pool.pagesByCodec(),
+      threads: this.pool.threads,
+      model: this.modelView(full),
     };
+  }
+
+  private modelView(full: boolean): ModelSnapshot | undefined {
+    const m = this.pool.modelSnapshot();
+    if (!m || full) return m;
+    const { measured: _measured, ...brief } = m;
+    return { ...brief, measured: {} };
   }
 
   /** Stop everything; the source QEMU sees its connection cut and resumes its guest. */
@@ -162,6 +198,8 @@ export class Sender extends EventEmitter<SenderEvents> {
     this.qemu = sock;
     this.server?.close();
     this.setState('streaming');
+    this.meterTimer = setInterval(() => this.sampleMeters(), METER_INTERVAL_MS);
+    this.meterTimer.unref();
     sock.on('data', (chunk: Buffer) => this.onQemuData(chunk));
     sock.on('end', () => this.onQemuEnd());
     sock.on('error', (err) => this.fail(new AgentError(AgentCodes.qemuLost, `source QEMU connection failed: ${err.message}`, { cause: err })));
@@ -189,8 +227,12 @@ export class Sender extends EventEmitter<SenderEvents> {
       return this.fail(asMecomError(err));
     }
     this.setState('draining');
-    const digest = this.digest.digest().toString(16).padStart(16, '0');
-    this.peer!.send({ type: ControlType.End, body: { streamBytes: this.streamBytes, digest, frames: this.frames } });
+    // END goes after the last frame: wait until every batch in the pool was written.
+    this.pool.drained().then(() => {
+      if (this.state !== 'draining') return;
+      const digest = this.digest.digest().toString(16).padStart(16, '0');
+      this.peer!.send({ type: ControlType.End, body: { streamBytes: this.streamBytes, digest, frames: this.frames } });
+    });
   }
 
   private onVerified(streamBytes: number, digest: string): void {
@@ -203,7 +245,8 @@ export class Sender extends EventEmitter<SenderEvents> {
     }
     this.setState('done');
     this.peer!.finish();
-    this.settle.resolve(this.stats());
+    this.stopWorkers();
+    this.settle.resolve(this.stats(true));
   }
 
   private armFlush(): void {
@@ -218,22 +261,65 @@ export class Sender extends EventEmitter<SenderEvents> {
     }
     if (this.state !== 'streaming' && this.state !== 'draining') return;
     if (this.builder.pageCount === 0 && this.builder.glueLength === 0) return;
-    const frame = this.encoder.encode(this.builder.take());
+    // The batch's buffers are transferred to a worker; BatchBuilder.take() hands out fresh ones.
+    // Frames resolve in submission order, so writes keep the stream's order.
+    this.pool.submit(this.builder.take()).then(
+      (frame) => this.writeFrame(frame),
+      (err) => this.fail(asMecomError(err)),
+    );
+    this.updatePause();
+  }
+
+  private writeFrame(frame: Uint8Array): void {
+    if (this.state !== 'streaming' && this.state !== 'draining') return;
     this.frames++;
-    if (!this.peer!.write(frame) && !this.qemuPaused && this.qemu) {
-      this.qemuPaused = true;
-      this.qemu.pause();
+    if (!this.peer!.write(frame) && !this.socketFull) {
+      this.socketFull = true;
       this.peer!.socket.once('drain', () => {
-        this.qemuPaused = false;
-        this.qemu?.resume();
+        this.socketFull = false;
+        this.updatePause();
       });
     }
+    this.updatePause();
+  }
+
+  /** Read from QEMU only while the socket takes data and the pool has room for more batches. */
+  private updatePause(): void {
+    if (!this.qemu) return;
+    const hold = this.socketFull || this.pool.full;
+    if (hold && !this.qemuPaused) {
+      this.qemuPaused = true;
+      this.pausedSinceSample = true;
+      this.qemu.pause();
+    } else if (!hold && this.qemuPaused) {
+      this.qemuPaused = false;
+      this.qemu.resume();
+    }
+  }
+
+  /** Feed the cost model: the socket's drain rate and QEMU's own rate. */
+  private sampleMeters(): void {
+    const model = this.pool.model;
+    if (!model || !this.peer) return;
+    const now = performance.now();
+    const queued = this.peer.socket.writableLength;
+    if (this.linkMeter.sample(now, this.peer.bytesOut - queued, queued)) model.setLink(this.linkMeter.bytesPerSecond);
+    const paused = this.pausedSinceSample || this.qemuPaused;
+    this.pausedSinceSample = false;
+    if (this.sourceMeter.sample(now, this.streamBytes, paused)) model.setSource(this.sourceMeter.bytesPerSecond);
+  }
+
+  private stopWorkers(): void {
+    if (this.meterTimer) clearInterval(this.meterTimer);
+    this.meterTimer = undefined;
+    void this.pool.close();
   }
 
   private fail(err: MecomError): void {
     if (this.state === 'done' || this.state === 'failed') return;
     this.setState('failed');
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.stopWorkers();
     // Cut QEMU first: the source sees the migration fail and keeps its guest running.
     this.qemu?.destroy();
     this.server?.close();
@@ -249,6 +335,9 @@ export class Sender extends EventEmitter<SenderEvents> {
     this.emit('state', s);
   }
 }
+
+/** How often the link and source meters are sampled. */
+const METER_INTERVAL_MS = 10;
 
 export function asMecomError(err: unknown): MecomError {
   if (err instanceof MecomError) return err;

@@ -67,8 +67,11 @@ export function registerAgents(program: Command): void {
     .addOption(new Option('--codec <policy>', 'page codec policy').choices(CODEC_POLICIES).default('adaptive'))
     .option('--batch-pages <n>', 'pages per frame', intOption(1, 65535), 256)
     .option('--zstd-level <n>', 'zstd level for pages sent with zstd', intOption(1, 19), 1)
+    .option('--threads <n>', 'encode worker threads (default: cores - 1, at least 1)', intOption(1, 256))
+    .option('--max-cpu <percent>', 'CPU budget of the encode workers, percent of one core (e.g. 150 = 1.5 cores)', intOption(1, 25600))
+    .option('--no-model', 'adaptive policy without the link/CPU cost model (classifier only)')
     .option('--json', 'print events as JSON lines on stdout')
-    .action(async (o: { listen: string; to: string; codec: CodecPolicy; batchPages: number; zstdLevel: number; json?: boolean }) => {
+    .action(async (o: { listen: string; to: string; codec: CodecPolicy; batchPages: number; zstdLevel: number; threads?: number; maxCpu?: number; model: boolean; json?: boolean }) => {
       const emit = emitter(!!o.json, 'send');
       const sender = new Sender({
         listen: parseAddress(o.listen),
@@ -76,6 +79,9 @@ export function registerAgents(program: Command): void {
         policy: o.codec,
         batchPages: o.batchPages,
         zstdLevel: o.zstdLevel,
+        threads: o.threads,
+        maxCpuPercent: o.maxCpu,
+        model: o.model,
       });
       sender.on('progress', throttle(() => emit('progress', { ...sender.stats() }), 200));
       await runAgent(sender, emit, (port) => emit('listening', { port }));
@@ -86,10 +92,11 @@ export function registerAgents(program: Command): void {
     .description('destination-side agent: verify frames from `mecom send` and rebuild QEMU\'s stream for the destination QEMU')
     .requiredOption('--listen <addr>', 'HOST:PORT where `mecom send` connects; port 0 picks one', addressOption)
     .requiredOption('--to <addr>', 'HOST:PORT of the destination QEMU (migrate-incoming tcp:HOST:PORT)', addressOption)
+    .option('--threads <n>', 'decode worker threads (default: cores - 1, at least 1)', intOption(1, 256))
     .option('--json', 'print events as JSON lines on stdout')
-    .action(async (o: { listen: string; to: string; json?: boolean }) => {
+    .action(async (o: { listen: string; to: string; threads?: number; json?: boolean }) => {
       const emit = emitter(!!o.json, 'receive');
-      const receiver = new Receiver({ listen: parseAddress(o.listen), to: parseAddress(o.to) });
+      const receiver = new Receiver({ listen: parseAddress(o.listen), to: parseAddress(o.to), threads: o.threads });
       await runAgent(receiver, emit, (port) => emit('listening', { port }));
     });
 }

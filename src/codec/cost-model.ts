@@ -96,8 +96,8 @@ export interface PlanResult {
   bytesPerSecond: number;
   /** Predicted wire bytes per RAM byte. */
   wirePerByte: number;
-  /** Which resource limits the plan. */
-  bound: 'cpu' | 'link';
+  /** Which resource limits the plan ('source': QEMU sends slower than we could go). */
+  bound: 'cpu' | 'link' | 'source';
 }
 
 /** Share of encode time that probing may take (after the first batches). */
@@ -113,7 +113,7 @@ const MAX_STEP = 0.5;
 const ENTRY_PER_BYTE = 16 / 4096;
 
 /** Throughput and wire use of a plan under the estimates. */
-export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: number): PlanResult {
+export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: number, sourceBps = Infinity): PlanResult {
   const allRaw = plan.every((k) => k === 0);
   let cpu = allRaw && est.cheapBaseCost !== undefined ? est.cheapBaseCost : est.baseCost;
   let wire = ENTRY_PER_BYTE;
@@ -126,6 +126,7 @@ export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: 
   const cpuTime = cpu / Math.max(cpus, 1e-6);
   const linkTime = wire / Math.max(linkBps, 1);
   const t = Math.max(cpuTime, linkTime, 1e-15);
+  if (1 / t > sourceBps) return { plan, bytesPerSecond: sourceBps, wirePerByte: wire, bound: 'source' };
   return { plan, bytesPerSecond: 1 / t, wirePerByte: wire, bound: cpuTime >= linkTime ? 'cpu' : 'link' };
 }
 
@@ -134,12 +135,12 @@ export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: 
  * the best, the one that puts the fewest bytes on the wire wins: when neither the link nor the
  * CPU is the limit, compression is free and a smaller stream is kinder to the network.
  */
-export function bestPlan(est: Estimates, linkBps: number, cpus: number, tolerance = 0.03, allowed?: readonly boolean[]): PlanResult {
+export function bestPlan(est: Estimates, linkBps: number, cpus: number, tolerance = 0.03, allowed?: readonly boolean[], sourceBps = Infinity): PlanResult {
   const all: PlanResult[] = [];
   const plan = new Array(N_CLASSES).fill(0);
   const rec = (c: number): void => {
     if (c === N_CLASSES) {
-      all.push(evaluatePlan(est, plan.slice(), linkBps, cpus));
+      all.push(evaluatePlan(est, plan.slice(), linkBps, cpus, sourceBps));
       return;
     }
     for (let k = 0; k < N_CHOICES; k++) {
@@ -196,11 +197,13 @@ export interface CostModelOptions {
 
 export interface ModelSnapshot {
   linkMBps: number;
+  /** QEMU's own rate when it is the limit, else null. */
+  sourceMBps: number | null;
   threads: number;
   cpus: number;
   /** Predicted effective throughput of the current plan, MB/s of RAM. */
   predictedMBps: number;
-  bound: 'cpu' | 'link';
+  bound: 'cpu' | 'link' | 'source';
   choice: Record<PageClass, CodecChoice>;
   /** Measured ratio and MB/s per class and choice (measured cells only). */
   measured: Record<string, { ratio: number; MBps: number }>;
@@ -216,6 +219,7 @@ export class CostModel {
   private readonly probeEvery: number;
   private readonly allowed: boolean[];
   private linkBps: number;
+  private sourceBps = Infinity;
   private readonly est: Estimates;
   private readonly measuredCell: boolean[];
   private current: PlanResult;
@@ -284,6 +288,17 @@ export class CostModel {
   setLink(bytesPerSecond: number): void {
     if (!(bytesPerSecond > 0) || !Number.isFinite(bytesPerSecond)) return;
     this.linkBps = bytesPerSecond;
+    this.current = this.recompute();
+  }
+
+  /**
+   * Set how fast the source (QEMU) produces the stream when nothing holds it back, bytes/s;
+   * Infinity when unknown or when we are what holds it back. When the source is the limit, every
+   * plan that keeps up is equally fast, and the one with the fewest wire bytes is chosen.
+   */
+  setSource(bytesPerSecond: number): void {
+    if (!(bytesPerSecond > 0)) return;
+    this.sourceBps = bytesPerSecond;
     this.current = this.recompute();
   }
 
@@ -363,6 +378,7 @@ export class CostModel {
     }
     return {
       linkMBps: round(this.linkBps / 1e6, 1),
+      sourceMBps: Number.isFinite(this.sourceBps) ? round(this.sourceBps / 1e6, 1) : null,
       threads: this.threads,
       cpus: this.cpus,
       predictedMBps: round(this.current.bytesPerSecond / 1e6, 1),
@@ -375,7 +391,7 @@ export class CostModel {
   }
 
   private recompute(): PlanResult {
-    return bestPlan(this.est, this.linkBps, this.cpus, 0.03, this.allowed);
+    return bestPlan(this.est, this.linkBps, this.cpus, 0.03, this.allowed, this.sourceBps);
   }
 }
 
@@ -392,6 +408,43 @@ function round(x: number, digits: number): number {
  * window), so the model re-tries cheaper choices when the link is faster than it thought. Windows
  * in which nothing was sent are ignored.
  */
+/**
+ * Source meter: how fast QEMU produces the stream when we do not hold it back. A window in which
+ * reading was never paused measures it; a window with a pause says QEMU could go faster (the
+ * estimate becomes Infinity: unknown, we are the limit).
+ */
+export class SourceMeter {
+  private est = Infinity;
+  private lastT = -1;
+  private lastBytes = 0;
+  private winBytes = 0;
+  private winMs = 0;
+  private pausedInWindow = false;
+  constructor(private readonly windowMs = 200, private readonly alpha = 0.4) {}
+
+  get bytesPerSecond(): number {
+    return this.est;
+  }
+
+  /** bytesRead: total stream bytes read so far; pausedSinceLast: reading was paused at some point since the last sample. */
+  sample(nowMs: number, bytesRead: number, pausedSinceLast: boolean): boolean {
+    if (this.lastT < 0) { this.lastT = nowMs; this.lastBytes = bytesRead; return false; }
+    const dt = nowMs - this.lastT;
+    if (dt <= 0) return false;
+    this.winBytes += bytesRead - this.lastBytes;
+    this.winMs += dt;
+    this.pausedInWindow ||= pausedSinceLast;
+    this.lastT = nowMs; this.lastBytes = bytesRead;
+    if (this.winMs < this.windowMs) return false;
+    const rate = (this.winBytes / this.winMs) * 1000;
+    const before = this.est;
+    if (this.pausedInWindow || rate === 0) this.est = Infinity;
+    else this.est = Number.isFinite(this.est) ? (1 - this.alpha) * this.est + this.alpha * rate : rate;
+    this.winBytes = 0; this.winMs = 0; this.pausedInWindow = false;
+    return this.est !== before;
+  }
+}
+
 /** Ceiling of a guessed (never measured) link: 100 Gbit/s. */
 export const MAX_LINK_BPS = 12.5e9;
 

@@ -135,10 +135,17 @@ export class OrderedPool<Res> extends EventEmitter<{ available: []; idle: []; fa
     });
   }
 
-  /** Resolves when every submitted job has settled. */
+  /**
+   * Resolves when every submitted job has settled and the callbacks chained to their promises
+   * (however many `.then` hops) have run: it resolves from a macrotask (setImmediate) after the
+   * pool went idle, so e.g. a sender's "END" can never overtake the write of its last frame.
+   */
   drained(): Promise<void> {
-    if (this.order.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.once('idle', () => resolve()));
+    return new Promise((resolve) => {
+      const later = () => setImmediate(resolve);
+      if (this.order.length === 0) later();
+      else this.once('idle', later);
+    });
   }
 
   run(msg: unknown, transfer: ArrayBuffer[] = []): Promise<Res> {
