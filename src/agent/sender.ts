@@ -86,7 +86,9 @@ export class Sender extends EventEmitter<SenderEvents> {
   private flushTimer?: NodeJS.Timeout;
   private qemuPaused = false;
   private socketFull = false;
-  private pausedSinceSample = false;
+  /** When the current pause of QEMU's socket began (performance.now), and paused ms since the last meter sample. */
+  private pausedAt = 0;
+  private pausedMs = 0;
   private meterTimer?: NodeJS.Timeout;
   private readonly linkMeter = new LinkMeter();
   private readonly sourceMeter = new SourceMeter();
@@ -289,10 +291,11 @@ export class Sender extends EventEmitter<SenderEvents> {
     const hold = this.socketFull || this.pool.full;
     if (hold && !this.qemuPaused) {
       this.qemuPaused = true;
-      this.pausedSinceSample = true;
+      this.pausedAt = performance.now();
       this.qemu.pause();
     } else if (!hold && this.qemuPaused) {
       this.qemuPaused = false;
+      this.pausedMs += performance.now() - this.pausedAt;
       this.qemu.resume();
     }
   }
@@ -304,8 +307,12 @@ export class Sender extends EventEmitter<SenderEvents> {
     const now = performance.now();
     const queued = this.peer.socket.writableLength;
     if (this.linkMeter.sample(now, this.peer.bytesOut - queued, queued)) model.setLink(this.linkMeter.bytesPerSecond);
-    const paused = this.pausedSinceSample || this.qemuPaused;
-    this.pausedSinceSample = false;
+    let paused = this.pausedMs;
+    if (this.qemuPaused) {
+      paused += now - this.pausedAt;
+      this.pausedAt = now;
+    }
+    this.pausedMs = 0;
     if (this.sourceMeter.sample(now, this.streamBytes, paused)) model.setSource(this.sourceMeter.bytesPerSecond);
   }
 

@@ -410,37 +410,41 @@ function round(x: number, digits: number): number {
  */
 /**
  * Source meter: how fast QEMU produces the stream when we do not hold it back. A window in which
- * reading was never paused measures it; a window with a pause says QEMU could go faster (the
- * estimate becomes Infinity: unknown, we are the limit).
+ * reading was paused for less than SOURCE_MAX_PAUSED of the time measures it (short pauses are
+ * the socket's high-water mark, not a bottleneck); a window paused longer says QEMU could go
+ * faster (the estimate becomes Infinity: unknown, we are the limit).
  */
+/** Share of a window QEMU may be paused and still count as the limit. */
+export const SOURCE_MAX_PAUSED = 0.2;
+
 export class SourceMeter {
   private est = Infinity;
   private lastT = -1;
   private lastBytes = 0;
   private winBytes = 0;
   private winMs = 0;
-  private pausedInWindow = false;
+  private pausedMs = 0;
   constructor(private readonly windowMs = 200, private readonly alpha = 0.4) {}
 
   get bytesPerSecond(): number {
     return this.est;
   }
 
-  /** bytesRead: total stream bytes read so far; pausedSinceLast: reading was paused at some point since the last sample. */
-  sample(nowMs: number, bytesRead: number, pausedSinceLast: boolean): boolean {
+  /** bytesRead: total stream bytes read so far; pausedMs: how long reading was paused since the last sample. */
+  sample(nowMs: number, bytesRead: number, pausedMs: number): boolean {
     if (this.lastT < 0) { this.lastT = nowMs; this.lastBytes = bytesRead; return false; }
     const dt = nowMs - this.lastT;
     if (dt <= 0) return false;
     this.winBytes += bytesRead - this.lastBytes;
     this.winMs += dt;
-    this.pausedInWindow ||= pausedSinceLast;
+    this.pausedMs += pausedMs;
     this.lastT = nowMs; this.lastBytes = bytesRead;
     if (this.winMs < this.windowMs) return false;
     const rate = (this.winBytes / this.winMs) * 1000;
     const before = this.est;
-    if (this.pausedInWindow || rate === 0) this.est = Infinity;
+    if (this.pausedMs > SOURCE_MAX_PAUSED * this.winMs || rate === 0) this.est = Infinity;
     else this.est = Number.isFinite(this.est) ? (1 - this.alpha) * this.est + this.alpha * rate : rate;
-    this.winBytes = 0; this.winMs = 0; this.pausedInWindow = false;
+    this.winBytes = 0; this.winMs = 0; this.pausedMs = 0;
     return this.est !== before;
   }
 }
