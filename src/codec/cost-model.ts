@@ -114,7 +114,7 @@ const ENTRY_PER_BYTE = 16 / 4096;
 
 /** Throughput and wire use of a plan under the estimates. */
 export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: number, sourceBps = Infinity): PlanResult {
-  const allRaw = plan.every((k) => k === 0);
+  const allRaw = plan[0] === 0 && plan[1] === 0 && plan[2] === 0;
   let cpu = allRaw && est.cheapBaseCost !== undefined ? est.cheapBaseCost : est.baseCost;
   let wire = ENTRY_PER_BYTE;
   for (let c = 0; c < N_CLASSES; c++) {
@@ -136,29 +136,37 @@ export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: 
  * CPU is the limit, compression is free and a smaller stream is kinder to the network.
  */
 export function bestPlan(est: Estimates, linkBps: number, cpus: number, tolerance = 0.03, allowed?: readonly boolean[], sourceBps = Infinity): PlanResult {
-  const all: PlanResult[] = [];
-  const plan = new Array(N_CLASSES).fill(0);
-  const rec = (c: number): void => {
-    if (c === N_CLASSES) {
-      all.push(evaluatePlan(est, plan.slice(), linkBps, cpus, sourceBps));
-      return;
+  // Two passes over the 6^3 plans without allocating: the best throughput, then the plan with
+  // the fewest wire bytes within `tolerance` of it. Runs after every batch, so keep it cheap.
+  const ok = (c: number, k: number) => (!allowed || allowed[k]) && (est.classFraction[c] > 0 || k === 0);
+  const plan = [0, 0, 0];
+  let bestBps = -1;
+  for (let a = 0; a < N_CHOICES; a++) {
+    if (!ok(0, a)) continue;
+    for (let b = 0; b < N_CHOICES; b++) {
+      if (!ok(1, b)) continue;
+      for (let c = 0; c < N_CHOICES; c++) {
+        if (!ok(2, c)) continue;
+        plan[0] = a; plan[1] = b; plan[2] = c;
+        const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
+        if (r.bytesPerSecond > bestBps) bestBps = r.bytesPerSecond;
+      }
     }
-    for (let k = 0; k < N_CHOICES; k++) {
-      if (allowed && !allowed[k]) continue;
-      // A class that never occurs keeps raw: no reason to pay for an unmeasured codec.
-      if (est.classFraction[c] === 0 && k !== 0) continue;
-      plan[c] = k;
-      rec(c + 1);
-    }
-  };
-  rec(0);
-  let best = all[0];
-  for (const r of all) if (r.bytesPerSecond > best.bytesPerSecond) best = r;
-  let pick = best;
-  for (const r of all) {
-    if (r.bytesPerSecond >= best.bytesPerSecond * (1 - tolerance) && r.wirePerByte < pick.wirePerByte) pick = r;
   }
-  return pick;
+  let pick: PlanResult | undefined;
+  for (let a = 0; a < N_CHOICES; a++) {
+    if (!ok(0, a)) continue;
+    for (let b = 0; b < N_CHOICES; b++) {
+      if (!ok(1, b)) continue;
+      for (let c = 0; c < N_CHOICES; c++) {
+        if (!ok(2, c)) continue;
+        plan[0] = a; plan[1] = b; plan[2] = c;
+        const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
+        if (r.bytesPerSecond >= bestBps * (1 - tolerance) && (!pick || r.wirePerByte < pick.wirePerByte)) pick = { ...r, plan: [a, b, c] };
+      }
+    }
+  }
+  return pick!;
 }
 
 /**
@@ -268,10 +276,11 @@ export class CostModel {
   shouldProbe(): boolean {
     const b = this.batches;
     if (b < this.probeEvery) return b === 0 || b === 2 || b === 4 || b === 8;
-    // Keep probing under PROBE_BUDGET of the encode time: when batches are cheap (all raw on a
-    // fast link) a probe costs many batches' worth of CPU, so it comes less often.
+    // When the CPU is the limit, keep probing under PROBE_BUDGET of the encode time: when batches
+    // are cheap (all raw on a fast link) a probe costs many batches' worth of CPU, so it comes
+    // less often. When the link or QEMU is the limit the CPU has room: probe every probeEvery.
     let every = this.probeEvery;
-    if (this.batchSeconds > 0) every = Math.max(every, Math.ceil(this.probeCost / (PROBE_BUDGET * this.batchSeconds)));
+    if (this.current.bound === 'cpu' && this.batchSeconds > 0) every = Math.max(every, Math.ceil(this.probeCost / (PROBE_BUDGET * this.batchSeconds)));
     return b - this.lastProbe >= every;
   }
 
@@ -347,7 +356,7 @@ export class CostModel {
         // thread preempted for 10 ms in a 0.1 ms measurement must not make a codec look 100x
         // slower for the rest of the migration.
         const first = !this.measuredCell[j];
-        const w = first ? 1 : Math.min(1, a * Math.max(0.5, pages / 64));
+        const w = first ? 1 : Math.min(1, a * Math.max(1, pages / 64));
         e.ratio[j] = (1 - w) * e.ratio[j] + w * ratio;
         if (cost > 0 && e.cost[j] > 0) {
           const step = Math.max(-MAX_STEP, Math.min(MAX_STEP, Math.log(cost / e.cost[j])));

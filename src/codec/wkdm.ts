@@ -114,9 +114,22 @@ export class WkdmCodec implements PageCodec {
     if (length < WKDM_FULL_START * 4 || length >= PAGE_SIZE || (length & 3) !== 0) {
       throw new CodecError(this.name, `length ${length} outside ${WKDM_FULL_START * 4}..${PAGE_SIZE - 4} or not a multiple of 4`);
     }
+    // Read and write in place when both sides are 4-byte aligned (frames and spans usually are);
+    // otherwise go through the scratch buffers.
+    const inAbs = src.byteOffset + start;
+    const p = (inAbs & 3) === 0 ? new Uint32Array(src.buffer, inAbs, length >>> 2) : this.copyIn(src, start, length);
+    const outAbs = dst.byteOffset + dstOff;
+    if ((outAbs & 3) === 0 && outAbs + PAGE_SIZE <= dst.buffer.byteLength) {
+      this.decodeWords(p, length >>> 2, new Uint32Array(dst.buffer, outAbs, PAGE_WORDS));
+    } else {
+      this.decodeWords(p, length >>> 2, this.dec32);
+      dst.set(this.dec8, dstOff);
+    }
+  }
+
+  private copyIn(src: Uint8Array, start: number, length: number): Uint32Array {
     this.in8.set(src.subarray(start, start + length));
-    this.decodeWords(this.in32, length >>> 2, this.dec32);
-    dst.set(this.dec8, dstOff);
+    return this.in32;
   }
 
   /** Decode a payload of `nWords` words in `p` into 1024 words of `w`. */
@@ -162,6 +175,12 @@ export class WkdmCodec implements PageCodec {
     let i = 0;
     for (let t = WKDM_HEADER_WORDS; t < WKDM_FULL_START; t++) {
       const tags = p[t];
+      if (tags === 0) {
+        // 16 ZERO words (common: zero runs inside otherwise used pages).
+        w.fill(0, i, i + 16);
+        i += 16;
+        continue;
+      }
       for (let j = 0; j < 32; j += 2, i++) {
         const tag = (tags >>> j) & 3;
         if (tag === WKDM_TAG_ZERO) {

@@ -84,8 +84,9 @@ test('CostModel: adapts when the link changes', () => {
   assert.ok(snap.measured['words/zstd']);
 });
 
-test('CostModel: probing stays within its CPU budget when batches are cheap', () => {
+test('CostModel: probing stays within its CPU budget when batches are cheap and the CPU is the limit', () => {
   const m = new CostModel({ threads: 1, probeEvery: 4 });
+  m.setLink(100e9); // the CPU is the limit
   let probes = 0;
   for (let i = 0; i < 400; i++) {
     const p = m.shouldProbe();
@@ -95,6 +96,16 @@ test('CostModel: probing stays within its CPU budget when batches are cheap', ()
     m.observe({ ...measure('fast'), seconds: p ? 0.006 : 0.001, probeSeconds: p ? 0.005 : 0 });
   }
   assert.ok(probes <= 4 + 3, `probes ${probes}`);
+  // Link-bound: the CPU has room, probe every probeEvery batches.
+  const slow = new CostModel({ threads: 1, probeEvery: 4, priorLinkBps: 1e6 });
+  let slowProbes = 0;
+  for (let i = 0; i < 40; i++) {
+    const p = slow.shouldProbe();
+    slow.noteSubmitted(p);
+    if (p) slowProbes++;
+    slow.observe({ ...measure('slow'), seconds: p ? 0.006 : 0.001, probeSeconds: p ? 0.005 : 0 });
+  }
+  assert.ok(slowProbes >= 9, `probes ${slowProbes}`);
 });
 
 test('CostModel: probes batches 0, 2, 4, 8, then every probeEvery batches', () => {
