@@ -100,6 +100,9 @@ export interface PlanResult {
   bound: 'cpu' | 'link' | 'source';
 }
 
+/** Batches between re-plans when nothing but routine measurements arrived. */
+const REPLAN_EVERY = 4;
+
 /** Share of encode time that probing may take (after the first batches). */
 export const PROBE_BUDGET = 0.03;
 
@@ -234,6 +237,7 @@ export class CostModel {
   private batches = 0;
   private probes = 0;
   private lastProbe = 0;
+  private sinceReplan = 0;
   /** Running averages: seconds of a batch without probing, extra seconds of a probe. */
   private batchSeconds = 0;
   private probeCost = 0;
@@ -365,7 +369,12 @@ export class CostModel {
         this.measuredCell[j] = true;
       }
     }
-    this.current = this.recompute();
+    // Re-plan after a probe, and otherwise every REPLAN_EVERY batches: on a fast link batches
+    // take ~1 ms and planning after each would cost the main thread a few percent.
+    if (m.probeSeconds || ++this.sinceReplan >= REPLAN_EVERY) {
+      this.sinceReplan = 0;
+      this.current = this.recompute();
+    }
   }
 
   /** Estimates (copy) and the current prediction, for tests and reports. */
@@ -461,6 +470,9 @@ export class SourceMeter {
 /** Ceiling of a guessed (never measured) link: 100 Gbit/s. */
 export const MAX_LINK_BPS = 12.5e9;
 
+/** Idle window before the link was ever measured: short, so a fast link is found quickly. */
+const UNMEASURED_WINDOW_MS = 20;
+
 /** Step by which a measured link estimate is raised when the link keeps up with it. */
 const RAISE_MEASURED = 1.25;
 
@@ -507,10 +519,10 @@ export class LinkMeter {
       this.busyBytes = 0; this.busyMs = 0;
       this.idleBytes = 0; this.idleMs = 0;
       changed = true;
-    } else if (this.idleMs >= this.windowMs && this.idleBytes === 0) {
+    } else if (this.idleMs >= (this.measured ? this.windowMs : UNMEASURED_WINDOW_MS) && this.idleBytes === 0) {
       // Nothing was sent: that says nothing about the link.
       this.idleMs = 0;
-    } else if (this.idleMs >= this.windowMs) {
+    } else if (this.idleMs >= (this.measured ? this.windowMs : UNMEASURED_WINDOW_MS)) {
       // The link kept up for a while: it is faster than what went through. Raise the estimate.
       const rate = (this.idleBytes / this.idleMs) * 1000;
       // Evidence-bound: the link carried `rate` without a queue, so trust up to growth x that.

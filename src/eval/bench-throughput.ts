@@ -19,6 +19,8 @@ import type { Corpus } from './corpus.js';
 
 export const THROUGHPUT_LINKS_GBIT = [0.1, 1, 10];
 export const THROUGHPUT_THREADS = [1, 2];
+/** Codecs whose worker scaling is measured (no link limit). */
+export const SCALING_POLICIES: CodecPolicy[] = ['zstd', 'zstd-group', 'lz4'];
 export const THROUGHPUT_FIXED: CodecPolicy[] = ['raw', 'zero', 'wkdm', 'lz4', 'zstd', 'lz4-group', 'zstd-group'];
 /** Bytes allowed to wait in front of the link (a socket's send buffer). */
 export const LINK_BUFFER = 4 * 1024 * 1024;
@@ -42,6 +44,8 @@ export interface ThroughputReport {
   runSeconds: number;
   reps: number;
   links: Array<{ gbit: number; results: ThroughputResult[] }>;
+  /** Compression throughput with no link limit (worker scaling): median MB/s of RAM per setting. */
+  scaling: Array<{ name: string; threads: number; MBps: number; cpuSeconds: number; runs: number[] }>;
   node: string;
   cpus: number;
 }
@@ -180,6 +184,7 @@ export interface ThroughputOptions {
   threads?: number[];
   policies?: CodecPolicy[];
   runMs?: number;
+  scalingPolicies?: CodecPolicy[];
   /** Runs per configuration; the median is reported (default 1). */
   reps?: number;
   onResult?: (gbit: number, r: ThroughputResult) => void;
@@ -190,7 +195,7 @@ export async function benchThroughput(corpus: Corpus, opts: ThroughputOptions = 
   const links = opts.links ?? THROUGHPUT_LINKS_GBIT;
   const threads = opts.threads ?? THROUGHPUT_THREADS;
   const policies = opts.policies ?? [...THROUGHPUT_FIXED, 'adaptive'];
-  const report: ThroughputReport = { corpus: { name: corpus.name, pages: corpus.pageCount }, runSeconds: (opts.runMs ?? RUN_MS) / 1000, reps: Math.max(1, opts.reps ?? 1), links: [], node: process.version, cpus: (await import('node:os')).availableParallelism() };
+  const report: ThroughputReport = { corpus: { name: corpus.name, pages: corpus.pageCount }, runSeconds: (opts.runMs ?? RUN_MS) / 1000, reps: Math.max(1, opts.reps ?? 1), links: [], scaling: [], node: process.version, cpus: (await import('node:os')).availableParallelism() };
   for (const gbit of links) {
     // Repetitions go round all configurations in turn (so a burst of load from elsewhere hits
     // them alike); each configuration reports its median-throughput run.
@@ -213,6 +218,16 @@ export async function benchThroughput(corpus: Corpus, opts: ThroughputOptions = 
     }
     report.links.push({ gbit, results });
   }
+  // Worker scaling: the same fixed codecs with no link limit, so the pool is the bottleneck.
+  for (const p of opts.scalingPolicies ?? SCALING_POLICIES) {
+    for (const t of threads) {
+      const list: ThroughputResult[] = [];
+      for (let rep = 0; rep < Math.max(1, opts.reps ?? 1); rep++) list.push(await runOne(batches, opts.runMs ?? RUN_MS, p, t, Infinity));
+      const sorted = [...list].sort((a, b) => a.effectiveMBps - b.effectiveMBps);
+      const m = sorted[Math.floor(sorted.length / 2)];
+      report.scaling.push({ name: p, threads: t, MBps: m.effectiveMBps, cpuSeconds: m.cpuSeconds, runs: list.map((x) => x.effectiveMBps) });
+    }
+  }
   return report;
 }
 
@@ -226,6 +241,11 @@ export function formatThroughput(r: ThroughputReport): string {
       const m = x.model ? `${Object.values(x.model.choice).join('/')} (link est. ${x.model.linkMBps} MB/s)` : '';
       lines.push(`| ${x.name} | ${x.threads} | ${x.effectiveMBps} | ${x.ratio} | ${x.cpuSeconds} | ${m} |`);
     }
+  }
+  if (r.scaling.length > 0) {
+    lines.push('', `compression throughput, no link limit (worker scaling, median of ${r.reps})`);
+    lines.push('| codec | threads | MB/s | cpu s |', '|---|---|---|---|');
+    for (const x of r.scaling) lines.push(`| ${x.name} | ${x.threads} | ${x.MBps} | ${x.cpuSeconds} |`);
   }
   return lines.join('\n');
 }

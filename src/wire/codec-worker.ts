@@ -6,11 +6,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { FrameEncoder, type CodecPolicy } from './frame-encode.js';
+import { FrameEncoder, warmUpEncoders, type CodecPolicy } from './frame-encode.js';
 import { FrameDecoder } from './frame-decode.js';
-import type { Batch } from './batch.js';
 import type { Plan } from '../codec/cost-model.js';
 import { serializeError } from './worker-pool.js';
+import type { Batch } from './batch.js';
 
 export interface EncodeJob { batch: Batch; plan?: Plan; probe?: boolean }
 export interface DecodeJob { frame: Uint8Array }
@@ -26,33 +26,12 @@ function counts(now: Record<string, number>, before: Record<string, number>): Re
   return r;
 }
 
-/**
- * Run every codec choice a few times on synthetic pages, so the cost model's first probes time
- * optimised code rather than V8's interpreter (a codec the plan does not use runs only in probes
- * and would otherwise stay cold, and look many times slower than it is).
- */
-function warmUp(): void {
-  const n = 16;
-  const pages = new Uint8Array(n * 4096);
-  const w = new Uint32Array(pages.buffer);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < w.length; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    // Pointer-like words, small integers and text: every class appears.
-    const page = i >> 10;
-    w[i] = page % 3 === 0 ? 0x7f000000 + ((x >>> 0) & 0xfff0) : page % 3 === 1 ? (x >>> 0) & 0x3f3f3f3f | 0x20202020 : x >>> 0;
-  }
-  const batch: Batch = { pageCount: n, pages, addrs: Float64Array.from({ length: n }, (_, i) => i * 4096), glue: new Uint8Array(0), glueLength: 0, glueBefore: new Uint32Array(n) };
-  const e = new FrameEncoder({ policy: 'adaptive' });
-  for (let r = 0; r < 40; r++) e.encode(batch, { plan: [r % 6, (r + 2) % 6, (r + 4) % 6], probe: r % 4 === 0 });
-}
-
 if (parentPort) {
   const port = parentPort;
   const init = workerData as Init;
   const enc = init.kind === 'encode' ? new FrameEncoder({ policy: init.policy, zstdLevel: init.zstdLevel }) : undefined;
   const dec = init.kind === 'decode' ? new FrameDecoder({ maxLength: init.maxLength }) : undefined;
-  if (init.kind === 'encode' && init.policy === 'adaptive') warmUp();
+  if (init.kind === 'encode' && init.policy === 'adaptive') warmUpEncoders();
   port.on('message', (m: { id: number; job: EncodeJob | DecodeJob }) => {
     const t0 = performance.now();
     try {
