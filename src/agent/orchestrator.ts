@@ -37,6 +37,8 @@ export interface MigrateOptions {
   /** migrate-set-parameters for the destination, before migrate-incoming (multifd channels, say). */
   destParameters?: Record<string, unknown>;
   capabilities?: Record<string, boolean>;
+  /** Abort (and roll back) when this fires, e.g. on Ctrl-C. */
+  signal?: AbortSignal;
   /** Give up (and roll back) when the migration has not completed by then. */
   timeoutMs?: number;
   onProgress?: (p: MigrationProgress) => void;
@@ -202,6 +204,9 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
         throw (await agentFailure()) ?? new MigrationError('MECOM_MIGRATE_FAILED', `source QEMU reports migration ${status}${info['error-desc'] ? `: ${info['error-desc']}` : ''}`);
       }
       if (agentFailed) throw (await agentFailure())!;
+      if (opts.signal?.aborted) {
+        throw new MigrationError('MECOM_MIGRATE_INTERRUPTED', 'interrupted; the migration was cancelled and the source runs on');
+      }
       if (Date.now() - t0 > timeoutMs) {
         throw new MigrationError('MECOM_MIGRATE_TIMEOUT', `migration did not complete within ${timeoutMs} ms (round ${info.ram?.['dirty-sync-count'] ?? 0}, ${Math.round((info.ram?.remaining ?? 0) / 1e6)} MB still dirty)`);
       }

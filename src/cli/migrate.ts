@@ -19,6 +19,11 @@ export function registerMigrate(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .action(async (o: { from: string; to: string; downtimeLimit?: number; bandwidth?: number; codec: CodecPolicy; batchPages: number; direct?: boolean; timeout: number; json?: boolean }) => {
       const view = progressView(o.direct ? 'plain' : 'mecom');
+      // Ctrl-C cancels cleanly: the orchestrator rolls back and the source keeps running.
+      const interrupt = new AbortController();
+      const onSignal = () => interrupt.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       try {
         const r = await migrate({
           fromQmp: o.from,
@@ -28,6 +33,7 @@ export function registerMigrate(program: Command): void {
           bandwidthMBps: o.bandwidth,
           timeoutMs: o.timeout * 1000,
           onProgress: (p) => view.update(p),
+          signal: interrupt.signal,
         });
         view.stop();
         if (o.json) process.stdout.write(JSON.stringify(r) + '\n');
@@ -40,6 +46,8 @@ export function registerMigrate(program: Command): void {
         }
       } finally {
         view.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
     });
 }
