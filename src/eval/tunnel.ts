@@ -90,6 +90,10 @@ export function serveTunnel(opts: {
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
+/** Tunnel processes of this process, killed on exit (SIGINT/SIGTERM included) so none is left behind. */
+const liveTunnels = new Set<ChildProcess>();
+let exitHook = false;
+
 /** A `mecom tunnel` child process (optionally inside a network namespace). */
 export class TunnelProcess {
   readonly proc: ChildProcess;
@@ -102,6 +106,14 @@ export class TunnelProcess {
     this.proc = netns
       ? spawn('ip', ['netns', 'exec', netns, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    liveTunnels.add(this.proc);
+    this.proc.on('exit', () => liveTunnels.delete(this.proc));
+    if (!exitHook) {
+      exitHook = true;
+      process.on('exit', () => {
+        for (const p of liveTunnels) p.kill('SIGKILL');
+      });
+    }
     this.proc.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr = (this.stderr + c).slice(-2000)));
     this.listening = new Promise((resolve, reject) => {
       let buf = '';
