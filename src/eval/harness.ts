@@ -46,8 +46,25 @@ export function schedule(cfg: Pick<EvalConfig, 'workloads' | 'modes' | 'links' |
   return out;
 }
 
+/**
+ * SIGINT/SIGTERM end the process through process.exit, so the exit hooks run: the link's
+ * cleanup, the guests' (src/guest/vm.ts) and the tunnels'. Without a handler Node would die
+ * without running them.
+ */
+function exitOnSignals(): () => void {
+  const onInt = () => process.exit(130);
+  const onTerm = () => process.exit(143);
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
+  return () => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  };
+}
+
 export async function runEval(cfg: EvalConfig): Promise<EvalRow[]> {
   const plan = schedule(cfg);
+  const releaseSignals = exitOnSignals();
   const needsNetns = cfg.links.some((l) => l.rate !== undefined);
   const netns = needsNetns ? EvalNetns.create() : undefined;
   const rows: EvalRow[] = [];
@@ -63,6 +80,7 @@ export async function runEval(cfg: EvalConfig): Promise<EvalRow[]> {
     }
   } finally {
     netns?.destroy();
+    releaseSignals();
   }
   return rows;
 }
