@@ -100,6 +100,9 @@ export interface PlanResult {
   bound: 'cpu' | 'link' | 'source';
 }
 
+/** Group probe sample when the CPU is the limit (the frame encoder's default). */
+export const PROBE_GROUP_PAGES_CPU_BOUND = 32;
+
 /** Batches between re-plans when nothing but routine measurements arrived. */
 const REPLAN_EVERY = 4;
 
@@ -286,6 +289,15 @@ export class CostModel {
     let every = this.probeEvery;
     if (this.current.bound === 'cpu' && this.batchSeconds > 0) every = Math.max(every, Math.ceil(this.probeCost / (PROBE_BUDGET * this.batchSeconds)));
     return b - this.lastProbe >= every;
+  }
+
+  /**
+   * Pages per class on which a probe measures the group choices. A group's ratio grows with its
+   * window, so a small sample understates it and the model would never pick a group it has not
+   * used; when the CPU is not the limit, probes measure groups over the whole batch.
+   */
+  probeGroupPages(): number {
+    return this.current.bound === 'cpu' ? PROBE_GROUP_PAGES_CPU_BOUND : 4096;
   }
 
   /** Count a batch handed to the encoder (call once per batch, after plan()/shouldProbe()). */

@@ -117,13 +117,15 @@ export class EncodePool {
     const b = opts.transfer === false ? copyBatch(batch) : batch;
     let plan: number[] | undefined;
     let probe = false;
+    let probeGroupPages: number | undefined;
     if (this.model) {
       plan = this.model.plan();
       probe = this.model.shouldProbe();
+      if (probe) probeGroupPages = this.model.probeGroupPages();
       this.model.noteSubmitted(probe);
     }
     this.bytesIn += batch.glueLength + batch.pageCount * 4096;
-    return this.pool.run({ batch: b, plan, probe }, batchBuffers(b)).then((r) => {
+    return this.pool.run({ batch: b, plan, probe, probeGroupPages }, batchBuffers(b)).then((r) => {
       this.frames++;
       this.bytesOut += r.frame.byteLength;
       for (const k of Object.keys(r.pagesByCodec)) this.counts[k] = (this.counts[k] ?? 0) + r.pagesByCodec[k];

@@ -12,7 +12,7 @@ import type { Plan } from '../codec/cost-model.js';
 import { serializeError } from './worker-pool.js';
 import type { Batch } from './batch.js';
 
-export interface EncodeJob { batch: Batch; plan?: Plan; probe?: boolean }
+export interface EncodeJob { batch: Batch; plan?: Plan; probe?: boolean; probeGroupPages?: number }
 export interface DecodeJob { frame: Uint8Array }
 
 type Init = { kind: 'encode'; policy: CodecPolicy; zstdLevel?: number } | { kind: 'decode'; maxLength?: number };
@@ -38,7 +38,7 @@ if (parentPort) {
       if (enc) {
         const job = m.job as EncodeJob;
         const before = enc.pagesByCodec();
-        const frame = enc.encode(job.batch, { plan: job.plan, probe: job.probe });
+        const frame = enc.encode(job.batch, { plan: job.plan, probe: job.probe, probeGroupPages: job.probeGroupPages });
         const result = { frame, measure: enc.lastMeasure, pagesByCodec: counts(enc.pagesByCodec(), before) };
         port.postMessage({ id: m.id, ok: true, result, seconds: (performance.now() - t0) / 1000 }, [frame.buffer as ArrayBuffer]);
       } else {

@@ -43,6 +43,8 @@ export interface EncodeOptions {
   plan?: Plan;
   /** Also measure the alternatives on a sample of each class (needs a plan or a group policy). */
   probe?: boolean;
+  /** Pages per class for probing group choices (default PROBE_GROUP_PAGES). */
+  probeGroupPages?: number;
 }
 
 export interface FrameEncoderStats {
@@ -142,7 +144,7 @@ export class FrameEncoder {
     } else {
       const m = this.newMeasure(batch);
       pos = this.encodePlanned(batch, plan, m, groupLen, !!opts.probe);
-      if (opts.probe) this.probe(batch, plan, m);
+      if (opts.probe) this.probe(batch, plan, m, opts.probeGroupPages ?? PROBE_GROUP_PAGES);
       m.seconds = (performance.now() - t0) / 1000;
       let codecSeconds = 0;
       for (let c = 0; c < N_CLASSES; c++) codecSeconds += m.cells[cellIndex(c, plan[c]) + 2];
@@ -395,7 +397,7 @@ export class FrameEncoder {
    * go into the measurement only; the frame is unchanged. Group blocks of the frame are kept
    * safe: probing uses its own copies.
    */
-  private probe(batch: Batch, plan: Plan, m: EncodeMeasure): void {
+  private probe(batch: Batch, plan: Plan, m: EncodeMeasure, groupPages: number): void {
     const t0 = performance.now();
     const pe = this.pe;
     const keepZstd = this.zstdBlock, keepLz4 = this.lz4Block, keepOut = this.groupOut;
@@ -405,7 +407,7 @@ export class FrameEncoder {
       // Group settings gain from a wide window, so they are probed on more pages than per-page
       // codecs (a group of 8 pages would understate what a batch-wide group achieves).
       const all: number[] = [];
-      for (let i = 0; i < batch.pageCount && all.length < PROBE_GROUP_PAGES; i++) if (this.cls[i] === c) all.push(i);
+      for (let i = 0; i < batch.pageCount && all.length < groupPages; i++) if (this.cls[i] === c) all.push(i);
       if (all.length === 0) continue;
       const idx = all.slice(0, PROBE_PAGES);
       for (let k = 0; k < N_CHOICES; k++) {
