@@ -91,6 +91,8 @@ export class Sender extends EventEmitter<SenderEvents> {
   private pausedMs = 0;
   private meterTimer?: NodeJS.Timeout;
   private readonly linkMeter = new LinkMeter();
+  private modelBrief?: ModelSnapshot;
+  private modelBriefAt = 0;
   private readonly sourceMeter = new SourceMeter();
   private settle!: { resolve: (s: SenderStats) => void; reject: (e: MecomError) => void };
   /** Resolves once the receiver verified the whole stream; rejects with the first failure. */
@@ -180,10 +182,18 @@ export class Sender extends EventEmitter<SenderEvents> {
   }
 
   private modelView(full: boolean): ModelSnapshot | undefined {
-    const m = this.pool.modelSnapshot();
-    if (!m || full) return m;
-    const { measured: _measured, ...brief } = m;
-    return { ...brief, measured: {} };
+    if (full) return this.pool.modelSnapshot();
+    // stats() runs for every chunk from QEMU (progress events): refresh the brief view at most
+    // every MODEL_VIEW_MS.
+    const now = performance.now();
+    if (this.modelBrief === undefined || now - this.modelBriefAt >= MODEL_VIEW_MS) {
+      const m = this.pool.modelSnapshot();
+      if (!m) return undefined;
+      const { measured: _measured, ...brief } = m;
+      this.modelBrief = { ...brief, measured: {} };
+      this.modelBriefAt = now;
+    }
+    return this.modelBrief;
   }
 
   /** Stop everything; the source QEMU sees its connection cut and resumes its guest. */
@@ -342,6 +352,9 @@ export class Sender extends EventEmitter<SenderEvents> {
     this.emit('state', s);
   }
 }
+
+/** Refresh interval of the cost model view in progress events. */
+const MODEL_VIEW_MS = 100;
 
 /** How often the link and source meters are sampled. */
 const METER_INTERVAL_MS = 10;
