@@ -161,3 +161,16 @@ test('pool: drained() resolves after callbacks chained to the last job (an END n
   assert.deepEqual(log, ['frame 0', 'frame 1', 'frame 2', 'frame 3', 'frame 4', 'END']);
   await pool.close();
 });
+
+test('pool: --max-cpu budget rests workers between jobs', async () => {
+  // One worker, 50% of a core: each 20 ms job is followed by ~20 ms of rest.
+  const pool = new OrderedPool<number>({ script: TEST_WORKER, eval: true, threads: 1, maxCpuPercent: 50, name: 'test' });
+  await pool.run({ v: 0, delay: 1 }); // worker started
+  const t0 = performance.now();
+  const jobs = [];
+  for (let i = 0; i < 5; i++) jobs.push(pool.run({ v: i, delay: 20 }));
+  await Promise.all(jobs);
+  const ms = performance.now() - t0;
+  assert.ok(ms >= 5 * 20 + 4 * 18, `took ${ms.toFixed(0)} ms`);
+  await pool.close();
+});
