@@ -80,6 +80,8 @@ export interface MigrationResult {
   rounds: number;
   pagesByCodec: Record<string, number>;
   transport: string;
+  /** The sender's cost-model decision at the end (adaptive policy), as it reported it. */
+  model?: unknown;
 }
 
 export class MigrationError extends MecomError {}
@@ -238,6 +240,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
       rounds: info.ram?.['dirty-sync-count'] ?? 0,
       pagesByCodec: (sent?.pagesByCodec as Record<string, number>) ?? {},
       transport: opts.transport.kind === 'mecom' ? `mecom-${opts.transport.policy}` : 'direct',
+      model: sent?.model,
     };
   } catch (err) {
     await rollback(src, sourceWasRunning, [sender, receiver]);
