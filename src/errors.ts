@@ -22,3 +22,9 @@ export class UsageError extends MecomError {
     super('MECOM_USAGE', message, { exitCode: 2 });
   }
 }
+
+/** Any thrown value as a MecomError: known failures pass through, the rest is an internal error. */
+export function asMecomError(err: unknown): MecomError {
+  if (err instanceof MecomError) return err;
+  return new MecomError('MECOM_INTERNAL', `internal error: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}

@@ -5,7 +5,7 @@
 import type net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { EnvelopeReader } from '../wire/envelope.js';
-import { CONTROL_MAGIC, ControlMessage, decodeControl, encodeControl } from '../wire/control.js';
+import { CONTROL_MAGIC, ControlMessage, ControlType, decodeControl, encodeControl } from '../wire/control.js';
 import { FRAME_MAGIC, FRAME_MAX_LENGTH } from '../wire/frame-format.js';
 import { MecomError } from '../errors.js';
 import { AgentCodes, AgentError } from './errors.js';
@@ -58,6 +58,13 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   destroy(): void {
     this.socket.destroy();
+  }
+
+  /** Tell the other agent why we stop (best effort), then close; a deaf peer is cut after 1 s. */
+  abort(err: MecomError): void {
+    if (this.closed) return;
+    this.finish({ type: ControlType.Abort, body: { reason: err.message, code: err.code } });
+    setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
   private onData(chunk: Buffer): void {

@@ -19,14 +19,13 @@
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { Xxh64 } from '@node-rs/xxhash';
-import { MecomError } from '../errors.js';
+import { MecomError, asMecomError } from '../errors.js';
 import { DecodePool } from '../wire/codec-pool.js';
 import { ControlType, HelloBody, PROTOCOL_VERSION } from '../wire/control.js';
 import { FRAME_VERSION } from '../wire/frame-format.js';
 import { Address, connectTcp, listenTcp } from './address.js';
 import { AgentCodes, AgentError } from './errors.js';
 import { Peer } from './peer.js';
-import { asMecomError } from './sender.js';
 
 export interface ReceiverOptions {
   /** Where `mecom send` connects. Port 0 picks a free port. */
@@ -223,10 +222,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     // Cut the destination first: it must fail its load, never run on unverified memory.
     this.qemu?.destroy();
     this.server?.close();
-    if (this.peer && !this.peer.isClosed) {
-      this.peer.finish({ type: ControlType.Abort, body: { reason: err.message, code: err.code } });
-      setTimeout(() => this.peer?.destroy(), 1000).unref();
-    }
+    this.peer?.abort(err);
     this.settle.reject(err);
   }
 

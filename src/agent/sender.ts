@@ -21,7 +21,7 @@
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { Xxh64 } from '@node-rs/xxhash';
-import { MecomError } from '../errors.js';
+import { MecomError, asMecomError } from '../errors.js';
 import { QemuStreamParser, type StreamSink } from '../qemu/stream-parser.js';
 import { BatchBuilder } from '../wire/batch.js';
 import type { CodecPolicy } from '../wire/frame-encode.js';
@@ -340,10 +340,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     // Cut QEMU first: the source sees the migration fail and keeps its guest running.
     this.qemu?.destroy();
     this.server?.close();
-    if (this.peer && !this.peer.isClosed) {
-      this.peer.finish({ type: ControlType.Abort, body: { reason: err.message, code: err.code } });
-      setTimeout(() => this.peer?.destroy(), 1000).unref();
-    }
+    this.peer?.abort(err);
     this.settle.reject(err);
   }
 
@@ -358,8 +355,3 @@ const MODEL_VIEW_MS = 100;
 
 /** How often the link and source meters are sampled. */
 const METER_INTERVAL_MS = 10;
-
-export function asMecomError(err: unknown): MecomError {
-  if (err instanceof MecomError) return err;
-  return new MecomError('MECOM_INTERNAL', `internal error: ${(err as Error)?.message ?? String(err)}`, { cause: err });
-}
