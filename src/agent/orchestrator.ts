@@ -16,7 +16,7 @@ import type { CodecPolicy } from '../wire/frame-encode.js';
 
 export type Transport =
   /** Through mecom send/receive with the given codec policy. */
-  | { kind: 'mecom'; policy: CodecPolicy; batchPages?: number; zstdLevel?: number }
+  | { kind: 'mecom'; policy: CodecPolicy; batchPages?: number; zstdLevel?: number; model?: boolean }
   /** Straight from QEMU to QEMU (the baseline). */
   | { kind: 'direct' };
 
@@ -172,6 +172,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
         '--codec', t.policy,
         '--batch-pages', String(t.batchPages ?? 256),
         '--zstd-level', String(t.zstdLevel ?? 1),
+        ...(t.model ? ['--model'] : []),
       ]);
       const sport = Number((await sender.waitFor('listening', 10_000)).port);
       uri = `tcp:127.0.0.1:${sport}`;

@@ -19,6 +19,7 @@
  * socket) and QEMU's own rate (SourceMeter); its decision is in `stats().model`.
  */
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { EventEmitter } from 'node:events';
 import { Xxh64 } from '@node-rs/xxhash';
 import { MecomError, asMecomError } from '../errors.js';
@@ -47,7 +48,7 @@ export interface SenderOptions {
   threads?: number;
   /** CPU budget of the encode workers, percent of one core (default: unlimited). */
   maxCpuPercent?: number;
-  /** Cost model for policy adaptive (default on); false = classifier only. */
+  /** Cost model for policy adaptive (default off: experimental, see `mecom send --model`). */
   model?: boolean;
 }
 
@@ -94,6 +95,7 @@ export class Sender extends EventEmitter<SenderEvents> {
   private modelBrief?: ModelSnapshot;
   private modelBriefAt = 0;
   private readonly sourceMeter = new SourceMeter();
+  private readonly mainMeter = new MainThreadMeter();
   private settle!: { resolve: (s: SenderStats) => void; reject: (e: MecomError) => void };
   /** Resolves once the receiver verified the whole stream; rejects with the first failure. */
   readonly done: Promise<SenderStats>;
@@ -102,7 +104,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     super();
     this.builder = new BatchBuilder(opts.batchPages);
     this.pool = new EncodePool({
-      policy: opts.policy, zstdLevel: opts.zstdLevel, threads: opts.threads, maxCpuPercent: opts.maxCpuPercent, model: opts.model,
+      policy: opts.policy, zstdLevel: opts.zstdLevel, threads: opts.threads, maxCpuPercent: opts.maxCpuPercent, model: opts.model === true,
     });
     this.pool.onAvailable(() => this.updatePause());
     const sink: StreamSink = {
@@ -323,7 +325,12 @@ export class Sender extends EventEmitter<SenderEvents> {
       this.pausedAt = now;
     }
     this.pausedMs = 0;
-    if (this.sourceMeter.sample(now, this.streamBytes, paused)) model.setSource(this.sourceMeter.bytesPerSecond);
+    const sourceChanged = this.sourceMeter.sample(now, this.streamBytes, paused);
+    const mainChanged = this.mainMeter.sample(now, this.streamBytes);
+    // The stream cannot go faster than QEMU writes it, nor faster than this thread parses,
+    // batches and ships it, whatever the workers do: plans the workers could run faster than
+    // that tie, and the model then takes the one with the fewest wire bytes.
+    if (sourceChanged || mainChanged) model.setSource(Math.min(this.sourceMeter.bytesPerSecond, this.mainMeter.bytesPerSecond));
   }
 
   private stopWorkers(): void {
@@ -355,3 +362,42 @@ const MODEL_VIEW_MS = 100;
 
 /** How often the link and source meters are sampled. */
 const METER_INTERVAL_MS = 10;
+
+/**
+ * How many stream bytes per second this (main) thread can take: the bytes it read in a window
+ * divided by the time its event loop was busy in that window. Parsing, batching, submitting
+ * and writing frames all run here, so a plan whose workers are faster than this cannot deliver
+ * more. A window with little traffic says nothing (the estimate stays).
+ */
+export class MainThreadMeter {
+  private est = Infinity;
+  private lastT = -1;
+  private lastBytes = 0;
+  private elu = performance.eventLoopUtilization();
+  constructor(private readonly windowMs = 200, private readonly alpha = 0.4) {}
+
+  get bytesPerSecond(): number {
+    return this.est;
+  }
+
+  sample(nowMs: number, bytesRead: number): boolean {
+    if (this.lastT < 0) {
+      this.lastT = nowMs;
+      this.lastBytes = bytesRead;
+      this.elu = performance.eventLoopUtilization();
+      return false;
+    }
+    if (nowMs - this.lastT < this.windowMs) return false;
+    const now = performance.eventLoopUtilization();
+    const busyMs = performance.eventLoopUtilization(now, this.elu).active;
+    const bytes = bytesRead - this.lastBytes;
+    this.elu = now;
+    this.lastT = nowMs;
+    this.lastBytes = bytesRead;
+    if (bytes < 1e6 || busyMs <= 0) return false;
+    const rate = (bytes / busyMs) * 1000;
+    const before = this.est;
+    this.est = Number.isFinite(this.est) ? (1 - this.alpha) * this.est + this.alpha * rate : rate;
+    return this.est !== before;
+  }
+}
