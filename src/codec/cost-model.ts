@@ -142,37 +142,38 @@ export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: 
  * CPU is the limit, compression is free and a smaller stream is kinder to the network.
  */
 export function bestPlan(est: Estimates, linkBps: number, cpus: number, tolerance = 0.03, allowed?: readonly boolean[], sourceBps = Infinity): PlanResult {
-  // Two passes over the 6^3 plans without allocating: the best throughput, then the plan with
-  // the fewest wire bytes within `tolerance` of it. Runs after every batch, so keep it cheap.
+  // Two passes over the 6^3 plans: the best throughput, then the plan with the fewest wire bytes
+  // within `tolerance` of it. Runs after every batch, so keep it cheap.
   const ok = (c: number, k: number) => (!allowed || allowed[k]) && (est.classFraction[c] > 0 || k === 0);
-  const plan = [0, 0, 0];
   let bestBps = -1;
-  for (let a = 0; a < N_CHOICES; a++) {
-    if (!ok(0, a)) continue;
-    for (let b = 0; b < N_CHOICES; b++) {
-      if (!ok(1, b)) continue;
-      for (let c = 0; c < N_CHOICES; c++) {
-        if (!ok(2, c)) continue;
-        plan[0] = a; plan[1] = b; plan[2] = c;
-        const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
-        if (r.bytesPerSecond > bestBps) bestBps = r.bytesPerSecond;
-      }
-    }
-  }
+  forEachPlan(ok, (plan) => {
+    const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
+    if (r.bytesPerSecond > bestBps) bestBps = r.bytesPerSecond;
+  });
   let pick: PlanResult | undefined;
+  forEachPlan(ok, (plan) => {
+    const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
+    if (r.bytesPerSecond >= bestBps * (1 - tolerance) && (!pick || r.wirePerByte < pick.wirePerByte)) pick = { ...r, plan: [plan[0], plan[1], plan[2]] };
+  });
+  return pick!;
+}
+
+/** Visits every plan whose choices `ok` allows, in one reused array (copy it to keep it). */
+function forEachPlan(ok: (cls: number, choice: number) => boolean, visit: (plan: Plan) => void): void {
+  const plan = [0, 0, 0];
   for (let a = 0; a < N_CHOICES; a++) {
     if (!ok(0, a)) continue;
+    plan[0] = a;
     for (let b = 0; b < N_CHOICES; b++) {
       if (!ok(1, b)) continue;
+      plan[1] = b;
       for (let c = 0; c < N_CHOICES; c++) {
         if (!ok(2, c)) continue;
-        plan[0] = a; plan[1] = b; plan[2] = c;
-        const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
-        if (r.bytesPerSecond >= bestBps * (1 - tolerance) && (!pick || r.wirePerByte < pick.wirePerByte)) pick = { ...r, plan: [a, b, c] };
+        plan[2] = c;
+        visit(plan);
       }
     }
   }
-  return pick!;
 }
 
 /**
