@@ -11,7 +11,8 @@
  * CPU seconds = worker time spent encoding (the main thread's batching is not counted).
  */
 import { PAGE_SIZE } from '../codec/ids.js';
-import { LinkMeter, type ModelSnapshot } from '../codec/cost-model.js';
+import { type ModelSnapshot } from '../codec/cost-model.js';
+import { LinkMeter } from '../codec/meters.js';
 import { EncodePool } from '../wire/codec-pool.js';
 import type { CodecPolicy } from '../wire/frame-encode.js';
 import type { Batch } from '../wire/batch.js';

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CODEC_CHOICES, CostModel, LinkMeter, N_CHOICES, N_CLASSES, bestPlan, cellIndex, emptyCells, planToRecord,
+  CODEC_CHOICES, CostModel, N_CHOICES, N_CLASSES, bestPlan, cellIndex, emptyCells, planToRecord,
   type EncodeMeasure, type Estimates,
 } from '../../../src/codec/cost-model.js';
+import { LinkMeter } from '../../../src/codec/meters.js';
 
 /** Fixed measurements (per class: words, text, noise) in MB/s and ratio, per choice. */
 const SPEED = [Infinity, 400, 500, 300, 480, 280]; // raw, wkdm, lz4, zstd, lz4-group, zstd-group

@@ -1,0 +1,129 @@
+/**
+ * Meters that feed the cost model (src/codec/cost-model.ts) with what the migration measures:
+ * how fast the link drains and how fast QEMU produces the stream. Pure arithmetic on samples the
+ * caller takes; no clocks or sockets here.
+ */
+import { DEFAULT_PRIOR_LINK_BPS } from './cost-model.js';
+
+/**
+ * Link meter: how fast the wire drains, from the bytes a sink has accepted and the bytes still
+ * queued in front of it. An interval where data stayed queued throughout measures the link; an
+ * interval where the queue ran empty only says the link is at least that fast, so the estimate
+ * is raised to at most `growth` x what went through (and x `growth` of the old estimate per
+ * window), so the model re-tries cheaper choices when the link is faster than it thought. Windows
+ * in which nothing was sent are ignored.
+ */
+/**
+ * Source meter: how fast QEMU produces the stream when we do not hold it back. A window in which
+ * reading was paused for less than SOURCE_MAX_PAUSED of the time measures it (short pauses are
+ * the socket's high-water mark, not a bottleneck); a window paused longer says QEMU could go
+ * faster (the estimate becomes Infinity: unknown, we are the limit).
+ */
+/** Share of a window QEMU may be paused and still count as the limit. */
+export const SOURCE_MAX_PAUSED = 0.2;
+
+export class SourceMeter {
+  private est = Infinity;
+  private lastT = -1;
+  private lastBytes = 0;
+  private winBytes = 0;
+  private winMs = 0;
+  private pausedMs = 0;
+  constructor(private readonly windowMs = 200, private readonly alpha = 0.4) {}
+
+  get bytesPerSecond(): number {
+    return this.est;
+  }
+
+  /** bytesRead: total stream bytes read so far; pausedMs: how long reading was paused since the last sample. */
+  sample(nowMs: number, bytesRead: number, pausedMs: number): boolean {
+    if (this.lastT < 0) { this.lastT = nowMs; this.lastBytes = bytesRead; return false; }
+    const dt = nowMs - this.lastT;
+    if (dt <= 0) return false;
+    this.winBytes += bytesRead - this.lastBytes;
+    this.winMs += dt;
+    this.pausedMs += pausedMs;
+    this.lastT = nowMs; this.lastBytes = bytesRead;
+    if (this.winMs < this.windowMs) return false;
+    const rate = (this.winBytes / this.winMs) * 1000;
+    const before = this.est;
+    if (this.pausedMs > SOURCE_MAX_PAUSED * this.winMs || rate === 0) this.est = Infinity;
+    else this.est = Number.isFinite(this.est) ? (1 - this.alpha) * this.est + this.alpha * rate : rate;
+    this.winBytes = 0; this.winMs = 0; this.pausedMs = 0;
+    return this.est !== before;
+  }
+}
+
+/** Ceiling of a guessed (never measured) link: 100 Gbit/s. */
+export const MAX_LINK_BPS = 12.5e9;
+
+/** Idle window before the link was ever measured: short, so a fast link is found quickly. */
+const UNMEASURED_WINDOW_MS = 20;
+
+/** Step by which a measured link estimate is raised when the link keeps up with it. */
+const RAISE_MEASURED = 1.25;
+
+export class LinkMeter {
+  private est: number;
+  private lastT = -1;
+  private lastAcked = 0;
+  private lastQueued = 0;
+  private busyBytes = 0;
+  private busyMs = 0;
+  private idleBytes = 0;
+  private idleMs = 0;
+  measured = false;
+
+  constructor(priorBps = DEFAULT_PRIOR_LINK_BPS, private readonly windowMs = 50, private readonly alpha = 0.4, private readonly growth = 8) {
+    this.est = priorBps;
+  }
+
+  get bytesPerSecond(): number {
+    return this.est;
+  }
+
+  /**
+   * nowMs: a monotonic clock; acked: total bytes the link has taken so far; queued: bytes written
+   * but not yet taken. Returns true when the estimate changed.
+   */
+  sample(nowMs: number, acked: number, queued: number): boolean {
+    if (this.lastT < 0) {
+      this.lastT = nowMs; this.lastAcked = acked; this.lastQueued = queued;
+      return false;
+    }
+    const dt = nowMs - this.lastT;
+    if (dt <= 0) return false;
+    const db = acked - this.lastAcked;
+    const busy = this.lastQueued > 0 && queued > 0;
+    this.lastT = nowMs; this.lastAcked = acked; this.lastQueued = queued;
+    if (busy) { this.busyBytes += db; this.busyMs += dt; } else { this.idleBytes += db; this.idleMs += dt; }
+    let changed = false;
+    if (this.busyMs >= this.windowMs) {
+      const rate = (this.busyBytes / this.busyMs) * 1000;
+      // A raised (guessed) estimate far above a real measurement is dropped, not averaged.
+      this.est = this.measured && this.est < 2 * rate ? (1 - this.alpha) * this.est + this.alpha * rate : rate;
+      this.measured = true;
+      this.busyBytes = 0; this.busyMs = 0;
+      this.idleBytes = 0; this.idleMs = 0;
+      changed = true;
+    } else if (this.idleMs >= (this.measured ? this.windowMs : UNMEASURED_WINDOW_MS) && this.idleBytes === 0) {
+      // Nothing was sent: that says nothing about the link.
+      this.idleMs = 0;
+    } else if (this.idleMs >= (this.measured ? this.windowMs : UNMEASURED_WINDOW_MS)) {
+      // The link kept up for a while: it is faster than what went through. Raise the estimate.
+      const rate = (this.idleBytes / this.idleMs) * 1000;
+      // Evidence-bound: the link carried `rate` without a queue, so trust up to growth x that.
+      // Once the link has been measured under a queue, only a rate close to that measurement
+      // (we were pushing as fast as we thought the link goes, and no queue formed) raises it,
+      // and by a small step: otherwise a CPU-bound phase (little traffic, no queue) would
+      // talk the model into a cheap codec, the queue would fill with large frames, and so on.
+      const next = this.measured
+        ? rate >= 0.8 * this.est ? Math.min(this.est * RAISE_MEASURED, MAX_LINK_BPS) : this.est
+        : Math.min(this.est * this.growth, Math.max(this.est, rate * this.growth), MAX_LINK_BPS);
+      if (next > this.est) { this.est = next; changed = true; }
+      this.idleBytes = 0; this.idleMs = 0;
+      this.busyBytes = 0; this.busyMs = 0;
+    }
+    return changed;
+  }
+}
