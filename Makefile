@@ -17,7 +17,7 @@ node_modules/.package-lock.json: package-lock.json package.json
 	@touch $@
 
 build: node_modules/.package-lock.json
-	npx tsc -p tsconfig.json
+	npm run --silent build
 
 guest: deps
 	@bash scripts/build-guest.sh build/guest

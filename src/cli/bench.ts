@@ -14,7 +14,7 @@ export function registerBench(program: Command): void {
     .description('Encode and decode real memory pages with every codec and the adaptive policy (one core)')
     .option('--corpus <file>', 'file of whole 4 KiB pages (default: memory of freshly spawned node and python3 processes)')
     .option('--pages <n>', 'at most this many pages', positiveInt)
-    .option('--reps <n>', 'repetitions per codec (median is reported)', positiveInt, 3)
+    .option('--reps <n>', 'repetitions per codec (median is reported)', positiveInt, 5)
     .option('--json', 'print JSON instead of a table')
     .action(async (o: { corpus?: string; pages?: number; reps: number; json?: boolean }) => {
       const { loadCorpus, fileSource, builtinSources, DEFAULT_PROCESS_PAGES } = await import('../eval/corpus.js');

@@ -56,9 +56,8 @@ test('adaptive picks ZERO, FILL and RAW where expected', () => {
 
 test('WKdm refuses its worst case (every word a miss) and compresses pointer-like pages', () => {
   const wk = new WkdmCodec();
-  const w = new Uint32Array(fixtures.allMiss.buffer);
-  assert.equal(wk.encodeWords(w, 0), -1);
-  const len = wk.encodeWords(new Uint32Array(fixtures.pointers.buffer), 0);
+  assert.equal(wk.encodeAt(fixtures.allMiss, 0), -1);
+  const len = wk.encodeAt(fixtures.pointers, 0);
   assert.ok(len > 0 && len < PAGE_SIZE, `pointer page encoded to ${len}`);
 });
 
