@@ -12,14 +12,25 @@ export function registerBench(program: Command): void {
   bench
     .command('codec')
     .description('Encode and decode real memory pages with every codec and the adaptive policy (one core)')
-    .option('--corpus <file>', 'file of whole 4 KiB pages (default: memory of freshly spawned node and python3 processes)')
+    .option('--corpus <file>', 'file of whole 4 KiB pages (default: memory of freshly spawned node and python3 processes and a live guest\'s RAM)')
+    .option('--no-guest', 'leave the guest RAM out of the built-in corpus (no QEMU boot)')
     .option('--pages <n>', 'at most this many pages', positiveInt)
     .option('--reps <n>', 'repetitions per codec (median is reported)', positiveInt, 5)
     .option('--json', 'print JSON instead of a table')
-    .action(async (o: { corpus?: string; pages?: number; reps: number; json?: boolean }) => {
+    .action(async (o: { corpus?: string; guest: boolean; pages?: number; reps: number; json?: boolean }) => {
       const { loadCorpus, fileSource, builtinSources, DEFAULT_PROCESS_PAGES } = await import('../eval/corpus.js');
       const { benchCodecs, formatReport } = await import('../eval/bench-codec.js');
       const sources = o.corpus !== undefined ? [fileSource(o.corpus)] : builtinSources();
+      if (o.corpus === undefined && o.guest) {
+        const { guestKit } = await import('../guest/kit.js');
+        const { guestSource } = await import('../eval/guest-corpus.js');
+        try {
+          guestKit();
+          sources.push(guestSource());
+        } catch (err) {
+          process.stderr.write(`mecom: corpus without guest RAM: ${(err as Error).message}\n`);
+        }
+      }
       const perSource = o.pages !== undefined ? Math.ceil(o.pages / sources.length) : o.corpus !== undefined ? Number.MAX_SAFE_INTEGER : DEFAULT_PROCESS_PAGES;
       const corpus = await loadCorpus(sources, perSource);
       const report = benchCodecs(corpus, { repetitions: o.reps, verify: true });
