@@ -7,7 +7,8 @@
 import { CodecId, PAGE_WORDS } from './ids.js';
 import { isZeroPage } from './zero.js';
 import { isFillPage } from './fill.js';
-import { WKDM_HASH_TO_SLOT, WKDM_HIGH_MASK, WKDM_FULL_START } from './wkdm.js';
+import { WKDM_FULL_START, type WkdmCodec } from './wkdm.js';
+import type { PageRef } from './page.js';
 
 /** Number of sampled runs and words per run (8 x 16 = 128 of 1024 words, 1/8 of the page). */
 export const SAMPLE_RUNS = 8;
@@ -47,8 +48,7 @@ export const ZSTD_MAX_ENTROPY = 8;
  * the built-in corpus are text-like and score 0-3.
  */
 export const MAX_HITS_FOR_ENTROPY = 4;
-const ZERO_SLOT = 16;
-const HIGH = WKDM_HIGH_MASK | 0;
+
 
 /** Features of one page, filled by `Classifier.measure` (reused object). */
 export interface PageFeatures {
@@ -75,8 +75,6 @@ const PLOGP: Float64Array = (() => {
 
 export class Classifier {
   readonly features: PageFeatures = { zeroWords: 0, exact: 0, partial: 0, miss: 0, wkdmEstRatio: 0, entropy: 0 };
-  /** 16 WKdm slots and a 17th that zero words write to (ZERO_SLOT). */
-  private readonly dict = new Int32Array(17);
   private readonly hist = new Uint16Array(256);
 
   constructor(
@@ -85,11 +83,16 @@ export class Classifier {
     readonly zstdMaxEntropy = ZSTD_MAX_ENTROPY,
   ) {}
 
-  /** Codec for the page at w[off..off+1024). */
-  classify(w: Uint32Array, off: number): CodecId {
+  /**
+   * Codec for the page `ref`. The word sample runs in the WKdm kernel `wk`, which is left
+   * holding the page: a caller that gets WKDM can go on with `wk.encodeLoaded()`.
+   */
+  classify(ref: PageRef, wk: WkdmCodec): CodecId {
+    const w = ref.words;
+    const off = ref.wordOff;
     if (isZeroPage(w, off)) return CodecId.Zero;
     if (isFillPage(w, off)) return CodecId.Fill;
-    const f = this.sampleWords(w, off);
+    const f = this.sampleWords(ref, wk);
     if (f.zeroWords >= SPARSE_MIN_ZERO_WORDS) return CodecId.Lz4;
     if (f.wkdmEstRatio >= this.wkdmMinEstRatio) return CodecId.Wkdm;
     // Only a page whose sampled words nearly all miss can be incompressible: random words share
@@ -102,39 +105,24 @@ export class Classifier {
   }
 
   /** All features of the page: the word sample and the byte entropy. */
-  measure(w: Uint32Array, off: number): PageFeatures {
-    this.sampleWords(w, off);
-    this.sampleEntropy(w, off);
+  measure(ref: PageRef, wk: WkdmCodec): PageFeatures {
+    this.sampleWords(ref, wk);
+    this.sampleEntropy(ref.words, ref.wordOff);
     return this.features;
   }
 
-  /** Simulated WKdm tags over 8 runs of 16 words: fills every feature but `entropy`. */
-  private sampleWords(w: Uint32Array, off: number): PageFeatures {
-    const dict = this.dict;
-    const slotOf = WKDM_HASH_TO_SLOT;
-    dict.fill(1);
-    dict[ZERO_SLOT] = 0;
-    let nonZero = 0, exact = 0, partial = 0;
-    // Branch-free: the four outcomes are about equally likely in real memory, so a branch per
-    // word mispredicts most of the time. Zero words go to slot 16, which no lookup reads.
-    for (let r = 0; r < SAMPLE_RUNS; r++) {
-      const start = off + r * SAMPLE_STRIDE;
-      for (let j = 0; j < SAMPLE_RUN_WORDS; j++) {
-        const x = w[start + j] | 0;
-        const nz = (x | -x) >>> 31;
-        const slot = slotOf[(x >>> 10) & 0xff] | ((nz ^ 1) << 4);
-        const diff = dict[slot] ^ x;
-        const ex = ((diff | -diff) >>> 31) ^ 1;
-        const hi = diff & HIGH;
-        const hiEq = ((hi | -hi) >>> 31) ^ 1;
-        nonZero += nz;
-        exact += ex & nz;
-        partial += hiEq & (ex ^ 1) & nz;
-        dict[slot] = x;
-      }
-    }
-    const zero = SAMPLE_WORDS - nonZero;
-    const miss = nonZero - exact - partial;
+  /**
+   * Simulated WKdm tags over SAMPLE_RUNS runs of SAMPLE_RUN_WORDS words, computed in the WKdm
+   * kernel (a TypeScript loop took ~1.7 µs a page here, most of a fast page's budget): fills
+   * every feature but `entropy`.
+   */
+  private sampleWords(ref: PageRef, wk: WkdmCodec): PageFeatures {
+    wk.load(ref);
+    const packed = wk.sampleLoaded();
+    const zero = packed & 0xff;
+    const exact = (packed >>> 8) & 0xff;
+    const partial = (packed >>> 16) & 0xff;
+    const miss = SAMPLE_WORDS - zero - exact - partial;
     const f = this.features;
     f.zeroWords = zero; f.exact = exact; f.partial = partial; f.miss = miss;
     f.entropy = Number.NaN;

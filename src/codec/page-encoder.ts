@@ -8,6 +8,7 @@ import { isZeroPage } from './zero.js';
 import { isFillPage } from './fill.js';
 import { CodecRegistry } from './registry.js';
 import type { PageCodec, PageRef } from './page.js';
+import type { WkdmCodec } from './wkdm.js';
 
 /** Page policies: `zero` sends zero pages as ZERO and everything else RAW. */
 export const PAGE_POLICIES = ['adaptive', 'raw', 'zero', 'wkdm', 'lz4', 'zstd'] as const;
@@ -33,6 +34,9 @@ export class PageEncoder {
   private readonly alignedWords = new Uint32Array(this.aligned.buffer, this.aligned.byteOffset, PAGE_WORDS);
   private readonly fixed: PageCodec | undefined;
   private readonly raw: PageCodec;
+  private readonly wkdm: WkdmCodec;
+  /** The bound page is in the WKdm kernel's memory (the last `classify` sampled it there). */
+  private classifiedLoaded = false;
   private readonly zero: PageCodec;
 
   constructor(opts: PageEncoderOptions) {
@@ -40,6 +44,7 @@ export class PageEncoder {
     this.registry = new CodecRegistry({ zstdLevel: opts.zstdLevel });
     this.classifier = opts.classifier ?? new Classifier();
     this.raw = this.registry.get(CodecId.Raw)!;
+    this.wkdm = this.registry.get(CodecId.Wkdm) as WkdmCodec;
     this.zero = this.registry.get(CodecId.Zero)!;
     const fixedId: Record<PagePolicy, CodecId | undefined> = {
       adaptive: undefined, raw: CodecId.Raw, zero: CodecId.Zero, wkdm: CodecId.Wkdm, lz4: CodecId.Lz4, zstd: CodecId.Zstd,
@@ -57,11 +62,13 @@ export class PageEncoder {
       this.useRaw(ref);
       return;
     }
-    const id = this.classifier.classify(ref.words, ref.wordOff);
-    if (id !== CodecId.Raw) {
-      if (this.tryCodec(this.registry.get(id)!, ref)) return;
+    const id = this.classifier.classify(ref, this.wkdm);
+    if (id === CodecId.Wkdm) {
+      if (this.tryWkdmLoaded()) return;
       // WKdm's estimate was wrong: fall back to lz4 before RAW.
-      if (id === CodecId.Wkdm && this.tryCodec(this.registry.get(CodecId.Lz4)!, ref)) return;
+      if (this.tryCodec(this.registry.get(CodecId.Lz4)!, ref)) return;
+    } else if (id !== CodecId.Raw) {
+      if (this.tryCodec(this.registry.get(id)!, ref)) return;
     }
     this.useRaw(ref);
   }
@@ -72,7 +79,10 @@ export class PageEncoder {
    */
   classify(src: Uint8Array, off: number): CodecId {
     const ref = this.bind(src, off);
-    return this.classifier.classify(ref.words, ref.wordOff);
+    const id = this.classifier.classify(ref, this.wkdm);
+    // Every page the classifier did not settle as ZERO or FILL was sampled in the WKdm kernel.
+    this.classifiedLoaded = id !== CodecId.Zero && id !== CodecId.Fill;
+    return id;
   }
 
   /** Like `classify` but only tells ZERO and FILL apart from the rest (RAW): no sampling. */
@@ -89,8 +99,20 @@ export class PageEncoder {
    */
   encodeAs(id: CodecId): void {
     const ref = this.ref;
-    if (id !== CodecId.Raw && this.tryCodec(this.registry.get(id)!, ref)) return;
+    if (id === CodecId.Wkdm && this.classifiedLoaded) {
+      if (this.tryWkdmLoaded()) return;
+    } else if (id !== CodecId.Raw && this.tryCodec(this.registry.get(id)!, ref)) return;
     this.useRaw(ref);
+  }
+
+  /** WKdm on the page the classifier left in the kernel (no second copy). */
+  private tryWkdmLoaded(): boolean {
+    const n = this.wkdm.encodeLoaded();
+    if (n < 0) return false;
+    this.id = CodecId.Wkdm;
+    this.payload = this.wkdm.out;
+    this.length = n;
+    return true;
   }
 
   private tryCodec(c: PageCodec, ref: PageRef): boolean {
@@ -111,6 +133,7 @@ export class PageEncoder {
 
   private bind(src: Uint8Array, off: number): PageRef {
     const ref = this.ref;
+    this.classifiedLoaded = false;
     const abs = src.byteOffset + off;
     if ((abs & 3) !== 0) {
       this.aligned.set(src.subarray(off, off + PAGE_SIZE));

@@ -49,6 +49,7 @@ interface KernelExports {
   init(): void;
   encode(): number;
   decode(nWords: number): number;
+  sample(): number;
 }
 
 let kernelModule: WebAssembly.Module | undefined;
@@ -80,8 +81,26 @@ export class WkdmCodec implements PageCodec {
   readonly out: Uint8Array = this.mem.subarray(KERNEL_OUT, KERNEL_OUT + PAGE_SIZE);
 
   encode(page: PageRef): number {
-    page.buf.copy(this.mem, KERNEL_IN, page.byteOff, page.byteOff + PAGE_SIZE);
+    this.load(page);
     return this.k.encode();
+  }
+
+  /** Copy the page into the kernel, for `sampleLoaded` and `encodeLoaded`. */
+  load(page: PageRef): void {
+    page.buf.copy(this.mem, KERNEL_IN, page.byteOff, page.byteOff + PAGE_SIZE);
+  }
+
+  /** Encode the page of the last `load`; like `encode`. */
+  encodeLoaded(): number {
+    return this.k.encode();
+  }
+
+  /**
+   * The classifier's word sample of the page of the last `load` (see classifier.ts):
+   * zero words | EXACT << 8 | PARTIAL << 16, of SAMPLE_RUNS x SAMPLE_RUN_WORDS sampled words.
+   */
+  sampleLoaded(): number {
+    return this.k.sample();
   }
 
   /** Encode the page at src[byteOff..+4096); returns the payload length in `out`, or -1 if not smaller than a page. */

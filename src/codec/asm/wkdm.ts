@@ -42,6 +42,35 @@ function resetDict(): void {
   for (let s: usize = 0; s < 16; s++) store<u32>(DICT + (s << 2), 1);
 }
 
+/** Sampled runs and their length in words (must match SAMPLE_RUNS / SAMPLE_RUN_WORDS in ../classifier.ts). */
+const SAMPLE_RUNS: u32 = 8;
+const SAMPLE_RUN_WORDS: u32 = 16;
+
+/**
+ * The classifier's sample of the page at IN: WKdm's dictionary simulated over 8 runs of 16
+ * words at even strides. Returns zero words | EXACT << 8 | PARTIAL << 16 (each at most 128).
+ */
+export function sample(): u32 {
+  resetDict();
+  let zero: u32 = 0, exact: u32 = 0, partial: u32 = 0;
+  const stride = PAGE_WORDS / SAMPLE_RUNS;
+  for (let r: u32 = 0; r < SAMPLE_RUNS; r++) {
+    const start = IN + (<usize>(r * stride) << 2);
+    for (let j: usize = 0; j < SAMPLE_RUN_WORDS; j++) {
+      const x = load<u32>(start + (j << 2));
+      if (x == 0) { zero++; continue; }
+      const dp = DICT + (<usize>load<u8>(SLOT + ((x >> 10) & 0xff)) << 2);
+      const d = load<u32>(dp);
+      if (d == x) exact++;
+      else {
+        if (((d ^ x) & HIGH) == 0) partial++;
+        store<u32>(dp, x);
+      }
+    }
+  }
+  return zero | (exact << 8) | (partial << 16);
+}
+
 /** Encode the page at IN into OUT. Returns the payload length in bytes, or -1 if not smaller than a page. */
 export function encode(): i32 {
   resetDict();

@@ -98,3 +98,20 @@ test('codec decoders reject corrupt payloads with a MecomError', () => {
     }
   }
 });
+
+test('the classifier sample counts WKdm tags as the reference dictionary would', async () => {
+  const { Classifier } = await import('../../../src/codec/classifier.js');
+  const c = new Classifier();
+  const wk = new WkdmCodec();
+  const ref = (page: Uint8Array) => ({ bytes: page, buf: Buffer.from(page.buffer), words: new Uint32Array(page.buffer), byteOff: 0, wordOff: 0 });
+  // Word i: 0 when i % 4 == 0, else one pointer with a varying low part: per sampled run of 16,
+  // 4 zero words, then 1 miss and 11 partials (same high bits, different low bits).
+  const page = wordsPage((i) => (i % 4 === 0 ? 0 : 0x7f00a000 + (i & 0x3ff)));
+  const f = c.measure(ref(page), wk);
+  assert.equal(f.zeroWords, 32);
+  assert.equal(f.miss, 1, 'the dictionary carries over between runs: only the first pointer misses');
+  assert.equal(f.partial, 95);
+  assert.equal(f.exact, 0);
+  const same = c.measure(ref(wordsPage(() => 0x12345678)), wk);
+  assert.deepEqual([same.zeroWords, same.miss, same.exact, same.partial], [0, 1, 127, 0]);
+});
