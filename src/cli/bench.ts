@@ -15,7 +15,7 @@ export function registerBench(program: Command): void {
     .option('--corpus <file>', 'file of whole 4 KiB pages (default: memory of freshly spawned node and python3 processes and a live guest\'s RAM)')
     .option('--no-guest', 'leave the guest RAM out of the built-in corpus (no QEMU boot)')
     .option('--pages <n>', 'at most this many pages', positiveInt)
-    .option('--reps <n>', 'repetitions per codec (median is reported)', positiveInt, 5)
+    .option('--reps <n>', 'repetitions per codec (median is reported)', positiveInt, 7)
     .option('--json', 'print JSON instead of a table')
     .action(async (o: { corpus?: string; guest: boolean; pages?: number; reps: number; json?: boolean }) => {
       const { loadCorpus, fileSource, builtinSources, DEFAULT_PROCESS_PAGES } = await import('../eval/corpus.js');

@@ -117,7 +117,7 @@ export interface BenchOptions {
 }
 
 export function benchCodecs(corpus: Corpus, opts: BenchOptions = {}): CodecBenchReport {
-  const reps = opts.repetitions ?? 5;
+  const reps = opts.repetitions ?? 7;
   const n = corpus.pageCount;
   const bytes = n * PAGE_SIZE;
   const e: Encoded = { ids: new Uint8Array(n), lens: new Uint32Array(n), data: new Uint8Array(bytes), bytes: 0 };
