@@ -171,7 +171,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
         '--listen', '127.0.0.1:0', '--to', `${peer.host}:${peer.port}`,
         '--codec', t.policy,
         '--batch-pages', String(t.batchPages ?? 256),
-        '--zstd-level', String(t.zstdLevel ?? 1),
+        ...(t.zstdLevel !== undefined ? ['--zstd-level', String(t.zstdLevel)] : []),
         ...(t.model ? ['--model'] : []),
       ]);
       const sport = Number((await sender.waitFor('listening', 10_000)).port);

@@ -42,7 +42,8 @@ export interface SenderOptions {
   to: Address;
   policy: CodecPolicy;
   batchPages: number;
-  zstdLevel: number;
+  /** Default: see PageEncoderOptions.zstdLevel. */
+  zstdLevel?: number;
   /** A batch that stops growing is sent after this long, so no page waits on a quiet stream. */
   flushDelayMs?: number;
   /** Encode worker threads (default cores - 1, at least 1). */

@@ -66,7 +66,7 @@ export function registerAgents(program: Command): void {
     .requiredOption('--to <addr>', 'HOST:PORT of `mecom receive`', addressOption)
     .addOption(new Option('--codec <policy>', 'page codec policy').choices(CODEC_POLICIES).default('adaptive'))
     .option('--batch-pages <n>', 'pages per frame', intOption(1, 65535), 256)
-    .option('--zstd-level <n>', 'zstd level for pages sent with zstd', intOption(1, 19), 1)
+    .option('--zstd-level <n>', 'zstd level for pages sent with zstd (default: 1 for --codec zstd, -1 for the adaptive codec\'s per-page zstd)', intOption(-7, 19))
     .option('--threads <n>', 'encode worker threads (default: cores - 1, at least 1)', intOption(1, 256))
     .option('--max-cpu <percent>', 'CPU budget of the encode workers, percent of one core (e.g. 150 = 1.5 cores)', intOption(1, 25600))
     // Opt-in for now: on a fast link the model picks raw for most pages, yet the pipeline
@@ -74,7 +74,7 @@ export function registerAgents(program: Command): void {
     // more bytes than plain QEMU without being faster (docs/benchmarks.md, "Demo").
     .option('--model', 'adaptive policy steered by the link/CPU cost model (experimental; default: classifier only)')
     .option('--json', 'print events as JSON lines on stdout')
-    .action(async (o: { listen: string; to: string; codec: CodecPolicy; batchPages: number; zstdLevel: number; threads?: number; maxCpu?: number; model?: boolean; json?: boolean }) => {
+    .action(async (o: { listen: string; to: string; codec: CodecPolicy; batchPages: number; zstdLevel?: number; threads?: number; maxCpu?: number; model?: boolean; json?: boolean }) => {
       const emit = emitter(!!o.json, 'send');
       const sender = new Sender({
         listen: parseAddress(o.listen),

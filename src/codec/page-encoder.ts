@@ -7,6 +7,14 @@ import { Classifier } from './classifier.js';
 import { isZeroPage } from './zero.js';
 import { isFillPage } from './fill.js';
 import { CodecRegistry } from './registry.js';
+import { ZSTD_DEFAULT_LEVEL } from './zstd.js';
+
+/**
+ * zstd level of the adaptive policy's per-page zstd: a fast level. On the pages the classifier
+ * sends to zstd, level -1 was faster than lz4-napi with a much higher ratio, and level 1 was
+ * 1.5x slower (docs/codec.md, "zstd level of the adaptive codec").
+ */
+export const ADAPTIVE_ZSTD_LEVEL = -1;
 import type { PageCodec, PageRef } from './page.js';
 import type { WkdmCodec } from './wkdm.js';
 
@@ -16,6 +24,11 @@ export type PagePolicy = (typeof PAGE_POLICIES)[number];
 
 export interface PageEncoderOptions {
   policy: PagePolicy;
+  /**
+   * zstd level for pages sent with per-page zstd. Default: ZSTD_DEFAULT_LEVEL (1) for the fixed
+   * `zstd` policy, ADAPTIVE_ZSTD_LEVEL (-1) for `adaptive` (docs/codec.md, "zstd level of the
+   * adaptive codec").
+   */
   zstdLevel?: number;
   classifier?: Classifier;
 }
@@ -41,7 +54,7 @@ export class PageEncoder {
 
   constructor(opts: PageEncoderOptions) {
     this.policy = opts.policy;
-    this.registry = new CodecRegistry({ zstdLevel: opts.zstdLevel });
+    this.registry = new CodecRegistry({ zstdLevel: opts.zstdLevel ?? (opts.policy === 'adaptive' ? ADAPTIVE_ZSTD_LEVEL : ZSTD_DEFAULT_LEVEL) });
     this.classifier = opts.classifier ?? new Classifier();
     this.raw = this.registry.get(CodecId.Raw)!;
     this.wkdm = this.registry.get(CodecId.Wkdm) as WkdmCodec;
