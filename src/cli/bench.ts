@@ -12,27 +12,40 @@ export function registerBench(program: Command): void {
   bench
     .command('codec')
     .description('Encode and decode real memory pages with every codec and the adaptive policy (one core)')
-    .option('--corpus <file>', 'file of whole 4 KiB pages (default: memory of freshly spawned node and python3 processes and a live guest\'s RAM)')
-    .option('--no-guest', 'leave the guest RAM out of the built-in corpus (no QEMU boot)')
+    .option('--corpus <file>', 'file of whole 4 KiB pages (default: the built-in sources, see --sources)')
+    .option('--sources <list>', 'built-in corpus sources: node (a node process\'s memory), python (a python3 process\'s), guest (a live test guest\'s RAM)', 'node,python,guest')
+    .option('--no-guest', 'same as leaving guest out of --sources (no QEMU boot)')
     .option('--pages <n>', 'at most this many pages', positiveInt)
     .option('--reps <n>', 'repetitions per codec (median is reported)', positiveInt, 7)
+    .option('--save-corpus <file>', 'also write the corpus (whole pages) to this file, for --corpus later')
     .option('--json', 'print JSON instead of a table')
-    .action(async (o: { corpus?: string; guest: boolean; pages?: number; reps: number; json?: boolean }) => {
-      const { loadCorpus, fileSource, builtinSources, DEFAULT_PROCESS_PAGES } = await import('../eval/corpus.js');
+    .action(async (o: { corpus?: string; sources: string; guest: boolean; pages?: number; reps: number; saveCorpus?: string; json?: boolean }) => {
+      const { loadCorpus, fileSource, nodeProcessSource, pythonProcessSource, DEFAULT_PROCESS_PAGES } = await import('../eval/corpus.js');
       const { benchCodecs, formatReport } = await import('../eval/bench-codec.js');
-      const sources = o.corpus !== undefined ? [fileSource(o.corpus)] : builtinSources();
-      if (o.corpus === undefined && o.guest) {
-        const { guestKit } = await import('../guest/kit.js');
-        const { guestSource } = await import('../eval/guest-corpus.js');
-        try {
-          guestKit();
-          sources.push(guestSource());
-        } catch (err) {
-          process.stderr.write(`mecom: corpus without guest RAM: ${(err as Error).message}\n`);
+      const { UsageError } = await import('../errors.js');
+      const sources = [];
+      if (o.corpus !== undefined) sources.push(fileSource(o.corpus));
+      else {
+        const names = o.sources.split(',').map((x) => x.trim()).filter((x) => x !== '');
+        for (const n of names) if (!['node', 'python', 'guest'].includes(n)) throw new UsageError(`unknown corpus source '${n}' (node, python, guest)`);
+        if (names.length === 0) throw new UsageError('--sources is empty');
+        if (names.includes('node')) sources.push(nodeProcessSource());
+        if (names.includes('python')) sources.push(pythonProcessSource());
+        if (names.includes('guest') && o.guest) {
+          const { guestKit } = await import('../guest/kit.js');
+          const { guestSource } = await import('../eval/guest-corpus.js');
+          try {
+            guestKit();
+            sources.push(guestSource());
+          } catch (err) {
+            process.stderr.write(`mecom: corpus without guest RAM: ${(err as Error).message}\n`);
+          }
         }
       }
       const perSource = o.pages !== undefined ? Math.ceil(o.pages / sources.length) : o.corpus !== undefined ? Number.MAX_SAFE_INTEGER : DEFAULT_PROCESS_PAGES;
       const corpus = await loadCorpus(sources, perSource);
+      if (corpus.pageCount === 0) throw new UsageError('the corpus is empty');
+      if (o.saveCorpus !== undefined) (await import('node:fs')).writeFileSync(o.saveCorpus, corpus.pages);
       const report = benchCodecs(corpus, { repetitions: o.reps, verify: true });
       process.stdout.write(o.json ? JSON.stringify(report) + '\n' : formatReport(report) + '\n');
     });
