@@ -279,8 +279,11 @@ export class Sender extends EventEmitter<SenderEvents> {
     if (this.builder.pageCount === 0 && this.builder.glueLength === 0) return;
     // The batch's buffers are transferred to a worker; BatchBuilder.take() hands out fresh ones.
     // Frames resolve in submission order, so writes keep the stream's order.
-    this.pool.submit(this.builder.take()).then(
-      (frame) => this.writeFrame(frame),
+    this.pool.submitReturning(this.builder.take()).then(
+      (r) => {
+        this.builder.recycle(r.batch);
+        this.writeFrame(r.frame);
+      },
       (err) => this.fail(asMecomError(err)),
     );
     this.updatePause();

@@ -183,7 +183,7 @@ function forEachPlan(ok: (cls: number, choice: number) => boolean, visit: (plan:
  */
 const PRIOR: ReadonlyArray<readonly [number, number]> = [
   [0.05e-9, 1], // raw: a copy
-  [1 / 400e6, 0.4], // wkdm
+  [1 / 800e6, 0.4], // wkdm (the WebAssembly kernel; docs/benchmarks.md, "Codec benchmark")
   [1 / 450e6, 0.5], // lz4
   [1 / 300e6, 0.4], // zstd-1
   [1 / 450e6, 0.45], // lz4-group

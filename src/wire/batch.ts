@@ -22,6 +22,15 @@ export interface Batch {
 
 export const DEFAULT_BATCH_PAGES = 256;
 
+/** The distinct, non-empty ArrayBuffers of a batch (its transfer list). */
+export function batchBuffers(b: Batch): ArrayBuffer[] {
+  const set = new Set<ArrayBuffer>();
+  for (const a of [b.pages, b.addrs, b.glue, b.glueBefore]) if (a.buffer.byteLength > 0) set.add(a.buffer as ArrayBuffer);
+  return [...set];
+}
+
+const MAX_SPARE = 8;
+
 export class BatchBuilder {
   readonly maxPages: number;
   private pages: Uint8Array;
@@ -32,6 +41,8 @@ export class BatchBuilder {
   private glueLen = 0;
   /** Glue length at the last page boundary. */
   private glueMark = 0;
+  /** Page buffers handed back by `recycle`, used before allocating new ones. */
+  private readonly spare: Uint8Array[] = [];
 
   constructor(maxPages: number = DEFAULT_BATCH_PAGES) {
     if (!Number.isInteger(maxPages) || maxPages < 1) throw new RangeError(`maxPages must be a positive integer, got ${maxPages}`);
@@ -82,6 +93,18 @@ export class BatchBuilder {
     this.glueMark = this.glueLen;
   }
 
+  /**
+   * Give back the pages of a batch this builder handed out, once nothing reads it any more (the
+   * encode pool returns it with the frame). Only whole buffers of this builder's size are kept,
+   * at most 8.
+   */
+  recycle(batch: Batch): void {
+    const p = batch.pages;
+    if (p.byteOffset === 0 && p.buffer.byteLength === this.maxPages * PAGE_SIZE && this.spare.length < MAX_SPARE) {
+      this.spare.push(new Uint8Array(p.buffer, 0, this.maxPages * PAGE_SIZE));
+    }
+  }
+
   /** Hand out the batch and start a fresh one (the builder's glue buffer is kept; the batch gets a copy). */
   take(): Batch {
     const n = this.count;
@@ -95,7 +118,7 @@ export class BatchBuilder {
       glueLength: this.glueLen,
       glueBefore: this.glueBefore.slice(0, n),
     };
-    if (n > 0) this.pages = new Uint8Array(this.maxPages * PAGE_SIZE);
+    if (n > 0) this.pages = this.spare.pop() ?? new Uint8Array(this.maxPages * PAGE_SIZE);
     this.count = 0;
     this.glueLen = 0;
     this.glueMark = 0;

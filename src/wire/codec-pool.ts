@@ -18,7 +18,7 @@
  * that the caller owns (a fresh buffer per frame).
  */
 import os from 'node:os';
-import type { Batch } from './batch.js';
+import { batchBuffers, type Batch } from './batch.js';
 import type { CodecPolicy } from './frame-encode.js';
 import { OrderedPool } from './worker-pool.js';
 import { CostModel, type CodecChoice, type EncodeMeasure, type ModelSnapshot } from '../codec/cost-model.js';
@@ -52,16 +52,12 @@ export interface EncodePoolOptions extends PoolCommonOptions {
   probeEvery?: number;
 }
 
-interface EncodeResult { frame: Uint8Array; measure: EncodeMeasure | null; pagesByCodec: Record<string, number> }
+interface EncodeResult { frame: Uint8Array; batch: Batch; measure: EncodeMeasure | null; pagesByCodec: Record<string, number> }
+
+/** A frame and the batch it was made from, handed back for reuse (BatchBuilder.recycle). */
+export interface Encoded { frame: Uint8Array; batch: Batch }
 interface DecodeResult { span: Uint8Array; pageCount: number; frameLength: number }
 
-function batchBuffers(b: Batch): ArrayBuffer[] {
-  const set = new Set<ArrayBuffer>();
-  for (const a of [b.pages, b.addrs, b.glue, b.glueBefore]) if (a.buffer.byteLength > 0) set.add(a.buffer as ArrayBuffer);
-  return [...set];
-}
-
-/** A copy on fresh ArrayBuffers (Buffer#slice would return a view, so copy explicitly). */
 function copyBytes(a: Uint8Array): Uint8Array {
   const c = new Uint8Array(a.length);
   c.set(a);
@@ -114,6 +110,14 @@ export class EncodePool {
 
   /** Encode a batch; resolves with its frame, in submission order. */
   submit(batch: Batch, opts: { transfer?: boolean } = {}): Promise<Uint8Array> {
+    return this.submitReturning(batch, opts).then((r) => r.frame);
+  }
+
+  /**
+   * Like `submit`, and hands back the batch too (its buffers came back from the worker), so a
+   * producer can reuse them. With `transfer: false` the returned batch is the pool's copy.
+   */
+  submitReturning(batch: Batch, opts: { transfer?: boolean } = {}): Promise<Encoded> {
     const b = opts.transfer === false ? copyBatch(batch) : batch;
     let plan: number[] | undefined;
     let probe = false;
@@ -130,7 +134,7 @@ export class EncodePool {
       this.bytesOut += r.frame.byteLength;
       for (const k of Object.keys(r.pagesByCodec)) this.counts[k] = (this.counts[k] ?? 0) + r.pagesByCodec[k];
       if (r.measure && this.model) this.model.observe(r.measure);
-      return r.frame;
+      return { frame: r.frame, batch: r.batch };
     });
   }
 

@@ -10,7 +10,7 @@ import { FrameEncoder, warmUpEncoders, type CodecPolicy } from './frame-encode.j
 import { FrameDecoder } from './frame-decode.js';
 import type { Plan } from '../codec/cost-model.js';
 import { serializeError } from './worker-pool.js';
-import type { Batch } from './batch.js';
+import { batchBuffers, type Batch } from './batch.js';
 
 export interface EncodeJob { batch: Batch; plan?: Plan; probe?: boolean; probeGroupPages?: number }
 export interface DecodeJob { frame: Uint8Array }
@@ -39,8 +39,10 @@ if (parentPort) {
         const job = m.job as EncodeJob;
         const before = enc.pagesByCodec();
         const frame = enc.encode(job.batch, { plan: job.plan, probe: job.probe, probeGroupPages: job.probeGroupPages });
-        const result = { frame, measure: enc.lastMeasure, pagesByCodec: counts(enc.pagesByCodec(), before) };
-        port.postMessage({ id: m.id, ok: true, result, seconds: (performance.now() - t0) / 1000 }, [frame.buffer as ArrayBuffer]);
+        // The batch goes back with the frame (its buffers transferred), so the producer can reuse
+        // them instead of allocating and zeroing a fresh megabyte per batch.
+        const result = { frame, batch: job.batch, measure: enc.lastMeasure, pagesByCodec: counts(enc.pagesByCodec(), before) };
+        port.postMessage({ id: m.id, ok: true, result, seconds: (performance.now() - t0) / 1000 }, [frame.buffer as ArrayBuffer, ...batchBuffers(job.batch)]);
       } else {
         const job = m.job as DecodeJob;
         const d = dec!.decode(job.frame);

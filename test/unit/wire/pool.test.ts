@@ -174,3 +174,32 @@ test('pool: --max-cpu budget rests workers between jobs', async () => {
   assert.ok(ms >= 5 * 20 + 4 * 18, `took ${ms.toFixed(0)} ms`);
   await pool.close();
 });
+
+test('EncodePool.submitReturning hands the batch back intact, and BatchBuilder reuses its pages', async () => {
+  const { BatchBuilder } = await import('../../../src/wire/batch.js');
+  const pool = new EncodePool({ policy: 'raw', threads: 1 });
+  try {
+    const b = new BatchBuilder(4);
+    const page = new Uint8Array(4096).fill(7);
+    for (let i = 0; i < 4; i++) b.appendPage(page, 0, i * 4096);
+    const taken = b.take();
+    const before = Buffer.from(taken.pages);
+    const { frame, batch } = await pool.submitReturning(taken);
+    assert.equal(taken.pages.byteLength, 0, 'the batch was transferred');
+    assert.ok(frame.byteLength > 4 * 4096);
+    assert.ok(Buffer.from(batch.pages).equals(before), 'the returned batch holds the same pages');
+    assert.deepEqual([...batch.addrs], [0, 4096, 8192, 12288]);
+    b.recycle(batch);
+    // take() hands out the buffer it was filling and picks up the recycled one to fill next.
+    b.appendPage(new Uint8Array(4096).fill(8), 0, 0);
+    b.take();
+    b.appendPage(new Uint8Array(4096).fill(9), 0, 0);
+    const next = b.take();
+    assert.ok(next.pages.buffer === batch.pages.buffer, 'the batch after next is built in the recycled buffer');
+    assert.equal(next.pageCount, 1);
+    assert.ok(next.pages.subarray(0, 4096).every((x) => x === 9));
+    assert.equal(next.pages.byteLength, 4096, 'only the new page belongs to the batch');
+  } finally {
+    await pool.close();
+  }
+});
