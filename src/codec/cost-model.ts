@@ -68,7 +68,18 @@ export interface EncodeMeasure {
   classifySeconds?: number;
   /** N_CLASSES * N_CHOICES * 3: pages, outBytes, seconds. */
   cells: number[];
+  /**
+   * Whole-batch group measurements (UNIFORM_WIDTH numbers per group choice, lz4-group then
+   * zstd-group: pages, outBytes, seconds): every classified page of the batch compressed in one
+   * call, as a plan that gives every class the same group choice does. Per-class cells cannot
+   * show what such a group gains from pages of different classes sharing one window.
+   */
+  uniform?: number[];
 }
+
+export const UNIFORM_WIDTH = 3;
+/** The group choices, in the order of `EncodeMeasure.uniform`. */
+export const GROUP_CHOICES = [4, 5] as const; // lz4-group, zstd-group (indices into CODEC_CHOICES)
 
 export const CELL_WIDTH = 3;
 export function cellIndex(cls: number, choice: number): number {
@@ -88,6 +99,12 @@ export interface Estimates {
   cheapBaseCost?: number;
   ratio: number[]; // [cls * N_CHOICES + choice], wire bytes per RAM byte (≤ 1 + table overhead)
   cost: number[]; // [cls * N_CHOICES + choice], seconds per RAM byte
+  /**
+   * Whole-batch groups, per GROUP_CHOICES entry: wire bytes and seconds per RAM byte of the
+   * classified pages, or undefined until measured. Used for plans that give every class present
+   * the same group choice.
+   */
+  uniform?: Array<{ ratio: number; cost: number } | undefined>;
 }
 
 export interface PlanResult {
@@ -123,17 +140,41 @@ export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: 
   const allRaw = plan[0] === 0 && plan[1] === 0 && plan[2] === 0;
   let cpu = allRaw && est.cheapBaseCost !== undefined ? est.cheapBaseCost : est.baseCost;
   let wire = ENTRY_PER_BYTE;
-  for (let c = 0; c < N_CLASSES; c++) {
-    const f = est.classFraction[c];
-    const k = c * N_CHOICES + plan[c];
-    cpu += f * est.cost[k];
-    wire += f * est.ratio[k];
+  const u = uniformGroup(est, plan);
+  if (u !== undefined) {
+    let f = 0;
+    for (let c = 0; c < N_CLASSES; c++) f += est.classFraction[c];
+    cpu += f * u.cost;
+    wire += f * u.ratio;
+  } else {
+    for (let c = 0; c < N_CLASSES; c++) {
+      const f = est.classFraction[c];
+      const k = c * N_CHOICES + plan[c];
+      cpu += f * est.cost[k];
+      wire += f * est.ratio[k];
+    }
   }
   const cpuTime = cpu / Math.max(cpus, 1e-6);
   const linkTime = wire / Math.max(linkBps, 1);
   const t = Math.max(cpuTime, linkTime, 1e-15);
   if (1 / t > sourceBps) return { plan, bytesPerSecond: sourceBps, wirePerByte: wire, bound: 'source' };
   return { plan, bytesPerSecond: 1 / t, wirePerByte: wire, bound: cpuTime >= linkTime ? 'cpu' : 'link' };
+}
+
+/**
+ * The measured whole-batch estimate when `plan` gives every class present the same group choice
+ * (every page of the batch in one group), else undefined.
+ */
+function uniformGroup(est: Estimates, plan: Plan): { ratio: number; cost: number } | undefined {
+  if (!est.uniform) return undefined;
+  let k = -1;
+  for (let c = 0; c < N_CLASSES; c++) {
+    if (est.classFraction[c] <= 0) continue;
+    if (k === -1) k = plan[c];
+    else if (plan[c] !== k) return undefined;
+  }
+  const g = GROUP_CHOICES.indexOf(k as 4 | 5);
+  return g < 0 ? undefined : est.uniform[g];
 }
 
 /**
@@ -260,6 +301,7 @@ export class CostModel {
       cheapBaseCost: 0.25e-9,
       ratio: new Array(N_CLASSES * N_CHOICES),
       cost: new Array(N_CLASSES * N_CHOICES),
+      uniform: GROUP_CHOICES.map(() => undefined),
     };
     for (let c = 0; c < N_CLASSES; c++) {
       for (let k = 0; k < N_CHOICES; k++) {
@@ -382,6 +424,22 @@ export class CostModel {
         this.measuredCell[j] = true;
       }
     }
+    if (m.uniform) {
+      GROUP_CHOICES.forEach((k, g) => {
+        if (!this.allowed[k]) return;
+        const o = g * UNIFORM_WIDTH;
+        const pages = m.uniform![o];
+        if (!(pages > 0)) return;
+        const bytes = pages * 4096;
+        const ratio = m.uniform![o + 1] / bytes;
+        const cost = m.uniform![o + 2] / bytes;
+        const old = e.uniform![g];
+        if (old === undefined) { e.uniform![g] = { ratio, cost: Math.max(cost, 1e-12) }; return; }
+        const w = Math.min(1, a * Math.max(1, pages / 64));
+        old.ratio = (1 - w) * old.ratio + w * ratio;
+        if (cost > 0) old.cost *= Math.exp(w * Math.max(-MAX_STEP, Math.min(MAX_STEP, Math.log(cost / old.cost))));
+      });
+    }
     // Re-plan after a probe, and otherwise every REPLAN_EVERY batches: on a fast link batches
     // take ~1 ms and planning after each would cost the main thread a few percent.
     if (m.probeSeconds || ++this.sinceReplan >= REPLAN_EVERY) {
@@ -392,7 +450,7 @@ export class CostModel {
 
   /** Estimates (copy) and the current prediction, for tests and reports. */
   estimates(): Estimates {
-    return { classFraction: [...this.est.classFraction], baseCost: this.est.baseCost, cheapBaseCost: this.est.cheapBaseCost, ratio: [...this.est.ratio], cost: [...this.est.cost] };
+    return { classFraction: [...this.est.classFraction], baseCost: this.est.baseCost, cheapBaseCost: this.est.cheapBaseCost, ratio: [...this.est.ratio], cost: [...this.est.cost], uniform: this.est.uniform?.map((u) => (u ? { ...u } : undefined)) };
   }
 
   snapshot(): ModelSnapshot {
@@ -407,6 +465,10 @@ export class CostModel {
         };
       }
     }
+    GROUP_CHOICES.forEach((k, g) => {
+      const u = this.est.uniform?.[g];
+      if (u) measured[`all/${CODEC_CHOICES[k]}`] = { ratio: round(1 / Math.max(u.ratio, 1e-9), 2), MBps: round(1 / Math.max(u.cost, 1e-12) / 1e6, 0) };
+    });
     return {
       linkMBps: round(this.linkBps / 1e6, 1),
       sourceMBps: Number.isFinite(this.sourceBps) ? round(this.sourceBps / 1e6, 1) : null,

@@ -17,7 +17,7 @@ import { CodecId, CODEC_NAMES, GROUP_LZ4, GROUP_TAGS, GROUP_ZSTD, PAGE_SIZE, cod
 import { PageEncoder, PAGE_POLICIES, type PagePolicy } from '../codec/page-encoder.js';
 import { ZstdContext, ZSTD_DEFAULT_LEVEL } from '../codec/zstd.js';
 import {
-  CODEC_CHOICES, N_CHOICES, N_CLASSES, cellIndex, emptyCells, planFromChoice, type EncodeMeasure, type Plan,
+  CODEC_CHOICES, GROUP_CHOICES, N_CHOICES, N_CLASSES, UNIFORM_WIDTH, cellIndex, emptyCells, planFromChoice, type EncodeMeasure, type Plan,
 } from '../codec/cost-model.js';
 import type { Batch } from './batch.js';
 import { WireCodes, WireError } from './errors.js';
@@ -324,6 +324,17 @@ export class FrameEncoder {
     return pos;
   }
 
+  /** Record a whole-batch group measurement (see EncodeMeasure.uniform). */
+  private noteUniform(m: EncodeMeasure, k: number, pages: number, outBytes: number, seconds: number): void {
+    const g = GROUP_CHOICES.indexOf(k as 4 | 5);
+    if (g < 0) return;
+    m.uniform ??= new Array(GROUP_CHOICES.length * UNIFORM_WIDTH).fill(0);
+    const o = g * UNIFORM_WIDTH;
+    m.uniform[o] += pages;
+    m.uniform[o + 1] += outBytes;
+    m.uniform[o + 2] += seconds;
+  }
+
   /**
    * Compress every page tagged `tag` together. Returns the block length including its prefix, or
    * 0 when the block would not be smaller than the pages: they are then sent RAW.
@@ -340,6 +351,10 @@ export class FrameEncoder {
     const perClass = new Array(N_CLASSES).fill(0);
     for (let i = 0; i < n; i++) if (this.codecs[i] === tag) perClass[this.cls[i]]++;
     const outBytes = ok ? stored + GROUP_BLOCK_PREFIX : members * PAGE_SIZE;
+    // Every classified page in this one group: that is the whole-batch measurement itself.
+    let classified = 0;
+    for (let c = 0; c < N_CLASSES; c++) classified += m.classPages[c];
+    if (members === classified) this.noteUniform(m, k, members, outBytes, dt);
     for (let c = 0; c < N_CLASSES; c++) {
       if (perClass[c] === 0 || plan[c] !== k) continue;
       const cell = cellIndex(c, k);
@@ -440,6 +455,21 @@ export class FrameEncoder {
           m.cells[cell + 2] += dt;
         }
       }
+    }
+    // Whole-batch groups (every classified page, up to groupPages per class), unless the plan is
+    // already one: what a plan giving all classes the same group choice would send.
+    let total = 0;
+    for (let i = 0; i < batch.pageCount; i++) if (this.cls[i] >= 0) total++;
+    const cap = groupPages * N_CLASSES;
+    for (const k of GROUP_CHOICES) {
+      if (total === 0 || plan.every((p, c) => p === k || m.classPages[c] === 0)) continue;
+      let taken = 0;
+      const ts = performance.now();
+      const src = this.gather(batch, Math.min(total, cap), (i) => this.cls[i] >= 0 && taken++ < cap);
+      const stored = this.compressGroup(k === CHOICE_LZ4G ? GROUP_LZ4 : GROUP_ZSTD, src);
+      const dt = (performance.now() - ts) / 1000;
+      const ok = stored > 0 && stored + GROUP_BLOCK_PREFIX < src.length;
+      this.noteUniform(m, k, src.length / PAGE_SIZE, ok ? stored + GROUP_BLOCK_PREFIX : src.length, dt);
     }
     this.zstdBlock = keepZstd;
     this.lz4Block = keepLz4;

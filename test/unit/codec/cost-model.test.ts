@@ -158,3 +158,29 @@ test('LinkMeter: measures the drain rate while data stays queued, raises the est
   for (let t = 0; t <= 300; t += 10) { lm3.sample(t, acked, 0); acked += 100_000; }
   assert.ok(lm3.bytesPerSecond > 10e6 && lm3.bytesPerSecond <= 8 * 10e6 * 8);
 });
+
+test('cost model: a measured whole-batch group wins over per-class choices on a slow link', () => {
+  // Per class, per-page zstd looks best for words (5 vs a shared-window group charged 4.5) ...
+  const est = fixedEstimates();
+  est.ratio[0 * N_CHOICES + 5] = 1 / 4.5;
+  const without = planToRecord(bestPlan(est, 0.1e9 / 8, 1).plan);
+  assert.equal(without.words, 'zstd');
+  // ... but every page of the batch in one zstd group measured 8x: the uniform plan wins, and its
+  // throughput comes from the whole-batch measurement.
+  est.uniform = [undefined, { ratio: 1 / 8, cost: 1 / 280e6 }];
+  const r = bestPlan(est, 0.1e9 / 8, 1);
+  assert.deepEqual(planToRecord(r.plan), { words: 'zstd-group', text: 'zstd-group', noise: 'zstd-group' });
+  assert.ok(Math.abs(r.wirePerByte - (16 / 4096 + 0.9 / 8)) < 1e-9, `wire per byte ${r.wirePerByte}`);
+});
+
+test('CostModel: folds whole-batch group measurements into its estimates', () => {
+  const m = new CostModel({ threads: 1, priorLinkBps: 12.5e6 });
+  // A probe batch (probes carry the whole-batch measurements; the model re-plans after each).
+  const meas = { ...measure('slow'), probeSeconds: 0.001 };
+  meas.uniform = [0, 0, 0, 220, (220 * 4096) / 10, (220 * 4096) / 300e6];
+  m.observe(meas);
+  const u = m.estimates().uniform![1]!;
+  assert.ok(Math.abs(1 / u.ratio - 10) < 1e-9);
+  assert.equal(m.snapshot().measured['all/zstd-group'].ratio, 10);
+  assert.deepEqual(m.snapshot().choice, { words: 'zstd-group', text: 'zstd-group', noise: 'zstd-group' });
+});
