@@ -11,6 +11,7 @@ export const EVAL_MODES = [
   'plain',
   'xen',
   'mecom',
+  'mecom-model',
   'mecom-zero',
   'mecom-wkdm',
   'mecom-lz4',
@@ -30,6 +31,7 @@ export const MODE_DESCRIPTIONS: Record<EvalMode, string> = {
   plain: 'QEMU pre-copy straight to the destination, QEMU defaults (300 ms downtime limit, zero pages elided)',
   xen: "Xen 3.1 baseline: zero-page-detection=none (every page sent in full) plus Xen's stop rules (29 rounds, 3x RAM sent, < 50 pages in a round) forced over QMP",
   mecom: 'through mecom send/receive, adaptive per-page codec',
+  'mecom-model': 'through mecom, adaptive codec steered by the link/CPU cost model (mecom send --model)',
   'mecom-zero': 'through mecom, zero-page elision only (everything else raw)',
   'mecom-wkdm': 'through mecom, WKdm for every non-zero page',
   'mecom-lz4': 'through mecom, lz4 for every non-zero page',
@@ -85,6 +87,8 @@ export function setupMode(mode: EvalMode, ctx: ModeContext): ModeSetup {
         release() {},
       };
     }
+    case 'mecom-model':
+      return { transport: { kind: 'mecom', policy: 'adaptive', model: true }, notes: none, release() {} };
     case 'mecom':
     case 'mecom-zero':
     case 'mecom-wkdm':

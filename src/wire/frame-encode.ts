@@ -456,16 +456,15 @@ export class FrameEncoder {
         }
       }
     }
-    // Whole-batch groups (every classified page, up to groupPages per class), unless the plan is
-    // already one: what a plan giving all classes the same group choice would send.
+    // Whole-batch groups (every classified page of the batch: a sample would understate the
+    // window's gain, and the estimate must match what the plan would send), unless the plan is
+    // already one. Costs a batch's worth of group compression; the probe budget rations it.
     let total = 0;
     for (let i = 0; i < batch.pageCount; i++) if (this.cls[i] >= 0) total++;
-    const cap = groupPages * N_CLASSES;
     for (const k of GROUP_CHOICES) {
       if (total === 0 || plan.every((p, c) => p === k || m.classPages[c] === 0)) continue;
-      let taken = 0;
       const ts = performance.now();
-      const src = this.gather(batch, Math.min(total, cap), (i) => this.cls[i] >= 0 && taken++ < cap);
+      const src = this.gather(batch, total, (i) => this.cls[i] >= 0);
       const stored = this.compressGroup(k === CHOICE_LZ4G ? GROUP_LZ4 : GROUP_ZSTD, src);
       const dt = (performance.now() - ts) / 1000;
       const ok = stored > 0 && stored + GROUP_BLOCK_PREFIX < src.length;
