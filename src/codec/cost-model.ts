@@ -13,109 +13,14 @@
  * good ratio), `text` (low byte entropy), `noise` (high entropy). Zero and fill pages are always
  * sent as ZERO/FILL (cheapest and smallest); they only dilute the other classes' costs.
  */
+import {
+  CODEC_CHOICES, GROUP_CHOICES, N_CHOICES, N_CLASSES, PAGE_CLASSES, UNIFORM_WIDTH, cellIndex, planToRecord,
+  type CodecChoice, type EncodeMeasure, type PageClass, type Plan,
+} from './choices.js';
+import { bestPlan, type Estimates, type PlanResult } from './plan.js';
 
-/** Page classes the model decides for; index = position. */
-export const PAGE_CLASSES = ['words', 'text', 'noise'] as const;
-export type PageClass = (typeof PAGE_CLASSES)[number];
-export const N_CLASSES = PAGE_CLASSES.length;
-
-/**
- * Codec settings. The `-group` settings compress all pages of a batch that chose them in one
- * call (frame format "Group blocks"), so the codec's window spans many pages.
- */
-export const CODEC_CHOICES = ['raw', 'wkdm', 'lz4', 'zstd', 'lz4-group', 'zstd-group'] as const;
-export type CodecChoice = (typeof CODEC_CHOICES)[number];
-export const N_CHOICES = CODEC_CHOICES.length;
-
-/** A decision: choice index (into CODEC_CHOICES) per class (index into PAGE_CLASSES). */
-export type Plan = number[];
-
-export function planToRecord(plan: Plan): Record<PageClass, CodecChoice> {
-  const r = {} as Record<PageClass, CodecChoice>;
-  PAGE_CLASSES.forEach((c, i) => (r[c] = CODEC_CHOICES[plan[i]]));
-  return r;
-}
-
-export function planFromChoice(choice: CodecChoice): Plan {
-  const k = CODEC_CHOICES.indexOf(choice);
-  if (k < 0) throw new RangeError(`unknown codec choice ${choice}`);
-  return PAGE_CLASSES.map(() => k);
-}
-
-/**
- * What one encoded batch measured. `cells` is a flat [class][choice] table of 3 numbers per cell
- * (pages, wire bytes, seconds), filled for the choice actually used and for probed alternatives.
- * Plain numbers only, so it crosses worker threads cheaply.
- */
-export interface EncodeMeasure {
-  pages: number;
-  /** Pages of each class (zero/fill pages are the rest). */
-  classPages: number[];
-  /** Span bytes (glue + pages) of the batch. */
-  bytesIn: number;
-  /** Whole encode, seconds of one thread. */
-  seconds: number;
-  /** Seconds outside the page codecs (hash, classifier, frame assembly). */
-  baseSeconds: number;
-  /** True when the plan was all raw and pages were only checked for zero/fill (no classes known). */
-  cheap?: boolean;
-  /** Seconds spent measuring alternatives (probe batches only). */
-  probeSeconds?: number;
-  /** Cheap batches: pages that were neither zero nor fill, and all pages. */
-  otherPages?: number;
-  allPages?: number;
-  /** Seconds spent classifying (sampling) pages, part of baseSeconds; not spent by an all-raw plan. */
-  classifySeconds?: number;
-  /** N_CLASSES * N_CHOICES * 3: pages, outBytes, seconds. */
-  cells: number[];
-  /**
-   * Whole-batch group measurements (UNIFORM_WIDTH numbers per group choice, lz4-group then
-   * zstd-group: pages, outBytes, seconds): every classified page of the batch compressed in one
-   * call, as a plan that gives every class the same group choice does. Per-class cells cannot
-   * show what such a group gains from pages of different classes sharing one window.
-   */
-  uniform?: number[];
-}
-
-export const UNIFORM_WIDTH = 3;
-/** The group choices, in the order of `EncodeMeasure.uniform`. */
-export const GROUP_CHOICES = [4, 5] as const; // lz4-group, zstd-group (indices into CODEC_CHOICES)
-
-export const CELL_WIDTH = 3;
-export function cellIndex(cls: number, choice: number): number {
-  return (cls * N_CHOICES + choice) * CELL_WIDTH;
-}
-export function emptyCells(): number[] {
-  return new Array(N_CLASSES * N_CHOICES * CELL_WIDTH).fill(0);
-}
-
-/** Current estimates: per cell ratio (wire/RAM bytes) and cpu seconds per RAM byte. */
-export interface Estimates {
-  /** Fraction of pages per class (the rest are zero/fill pages). */
-  classFraction: number[];
-  /** Base cpu seconds per RAM byte, spent on every page whatever the choice. */
-  baseCost: number;
-  /** Base cost when every class is raw: zero/fill detection only, no classifier (optional). */
-  cheapBaseCost?: number;
-  ratio: number[]; // [cls * N_CHOICES + choice], wire bytes per RAM byte (≤ 1 + table overhead)
-  cost: number[]; // [cls * N_CHOICES + choice], seconds per RAM byte
-  /**
-   * Whole-batch groups, per GROUP_CHOICES entry: wire bytes and seconds per RAM byte of the
-   * classified pages, or undefined until measured. Used for plans that give every class present
-   * the same group choice.
-   */
-  uniform?: Array<{ ratio: number; cost: number } | undefined>;
-}
-
-export interface PlanResult {
-  plan: Plan;
-  /** Predicted RAM bytes per second. */
-  bytesPerSecond: number;
-  /** Predicted wire bytes per RAM byte. */
-  wirePerByte: number;
-  /** Which resource limits the plan ('source': QEMU sends slower than we could go). */
-  bound: 'cpu' | 'link' | 'source';
-}
+export * from './choices.js';
+export * from './plan.js';
 
 /** Group probe sample when the CPU is the limit (the frame encoder's default). */
 export const PROBE_GROUP_PAGES_CPU_BOUND = 32;
@@ -131,91 +36,6 @@ export const DEFAULT_PRIOR_LINK_BPS = 12.5e6;
 
 /** Largest change of a cost estimate from one sample, natural log (x/÷ 1.65). */
 const MAX_STEP = 0.5;
-
-/** Page-table entry per page, charged to every choice. */
-const ENTRY_PER_BYTE = 16 / 4096;
-
-/** Throughput and wire use of a plan under the estimates. */
-export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: number, sourceBps = Infinity): PlanResult {
-  const allRaw = plan[0] === 0 && plan[1] === 0 && plan[2] === 0;
-  let cpu = allRaw && est.cheapBaseCost !== undefined ? est.cheapBaseCost : est.baseCost;
-  let wire = ENTRY_PER_BYTE;
-  const u = uniformGroup(est, plan);
-  if (u !== undefined) {
-    let f = 0;
-    for (let c = 0; c < N_CLASSES; c++) f += est.classFraction[c];
-    cpu += f * u.cost;
-    wire += f * u.ratio;
-  } else {
-    for (let c = 0; c < N_CLASSES; c++) {
-      const f = est.classFraction[c];
-      const k = c * N_CHOICES + plan[c];
-      cpu += f * est.cost[k];
-      wire += f * est.ratio[k];
-    }
-  }
-  const cpuTime = cpu / Math.max(cpus, 1e-6);
-  const linkTime = wire / Math.max(linkBps, 1);
-  const t = Math.max(cpuTime, linkTime, 1e-15);
-  if (1 / t > sourceBps) return { plan, bytesPerSecond: sourceBps, wirePerByte: wire, bound: 'source' };
-  return { plan, bytesPerSecond: 1 / t, wirePerByte: wire, bound: cpuTime >= linkTime ? 'cpu' : 'link' };
-}
-
-/**
- * The measured whole-batch estimate when `plan` gives every class present the same group choice
- * (every page of the batch in one group), else undefined.
- */
-function uniformGroup(est: Estimates, plan: Plan): { ratio: number; cost: number } | undefined {
-  if (!est.uniform) return undefined;
-  let k = -1;
-  for (let c = 0; c < N_CLASSES; c++) {
-    if (est.classFraction[c] <= 0) continue;
-    if (k === -1) k = plan[c];
-    else if (plan[c] !== k) return undefined;
-  }
-  const g = GROUP_CHOICES.indexOf(k as 4 | 5);
-  return g < 0 ? undefined : est.uniform[g];
-}
-
-/**
- * The plan with the highest effective throughput. Among plans within `tolerance` (fraction) of
- * the best, the one that puts the fewest bytes on the wire wins: when neither the link nor the
- * CPU is the limit, compression is free and a smaller stream is kinder to the network.
- */
-export function bestPlan(est: Estimates, linkBps: number, cpus: number, tolerance = 0.03, allowed?: readonly boolean[], sourceBps = Infinity): PlanResult {
-  // Two passes over the 6^3 plans: the best throughput, then the plan with the fewest wire bytes
-  // within `tolerance` of it. Runs after every batch, so keep it cheap.
-  const ok = (c: number, k: number) => (!allowed || allowed[k]) && (est.classFraction[c] > 0 || k === 0);
-  let bestBps = -1;
-  forEachPlan(ok, (plan) => {
-    const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
-    if (r.bytesPerSecond > bestBps) bestBps = r.bytesPerSecond;
-  });
-  let pick: PlanResult | undefined;
-  forEachPlan(ok, (plan) => {
-    const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
-    if (r.bytesPerSecond >= bestBps * (1 - tolerance) && (!pick || r.wirePerByte < pick.wirePerByte)) pick = { ...r, plan: [plan[0], plan[1], plan[2]] };
-  });
-  return pick!;
-}
-
-/** Visits every plan whose choices `ok` allows, in one reused array (copy it to keep it). */
-function forEachPlan(ok: (cls: number, choice: number) => boolean, visit: (plan: Plan) => void): void {
-  const plan = [0, 0, 0];
-  for (let a = 0; a < N_CHOICES; a++) {
-    if (!ok(0, a)) continue;
-    plan[0] = a;
-    for (let b = 0; b < N_CHOICES; b++) {
-      if (!ok(1, b)) continue;
-      plan[1] = b;
-      for (let c = 0; c < N_CHOICES; c++) {
-        if (!ok(2, c)) continue;
-        plan[2] = c;
-        visit(plan);
-      }
-    }
-  }
-}
 
 /**
  * Priors used until a cell has been measured: codec speeds and ratios from

@@ -1,0 +1,80 @@
+/**
+ * The cost model's vocabulary (src/codec/cost-model.ts): page classes, codec choices, plans
+ * (a choice per class) and what one encoded batch measured. Shared by the model, the planner
+ * (plan.ts) and the frame encoder that carries out plans.
+ */
+
+/** Page classes the model decides for; index = position. */
+export const PAGE_CLASSES = ['words', 'text', 'noise'] as const;
+export type PageClass = (typeof PAGE_CLASSES)[number];
+export const N_CLASSES = PAGE_CLASSES.length;
+
+/**
+ * Codec settings. The `-group` settings compress all pages of a batch that chose them in one
+ * call (frame format "Group blocks"), so the codec's window spans many pages.
+ */
+export const CODEC_CHOICES = ['raw', 'wkdm', 'lz4', 'zstd', 'lz4-group', 'zstd-group'] as const;
+export type CodecChoice = (typeof CODEC_CHOICES)[number];
+export const N_CHOICES = CODEC_CHOICES.length;
+
+/** A decision: choice index (into CODEC_CHOICES) per class (index into PAGE_CLASSES). */
+export type Plan = number[];
+
+export function planToRecord(plan: Plan): Record<PageClass, CodecChoice> {
+  const r = {} as Record<PageClass, CodecChoice>;
+  PAGE_CLASSES.forEach((c, i) => (r[c] = CODEC_CHOICES[plan[i]]));
+  return r;
+}
+
+export function planFromChoice(choice: CodecChoice): Plan {
+  const k = CODEC_CHOICES.indexOf(choice);
+  if (k < 0) throw new RangeError(`unknown codec choice ${choice}`);
+  return PAGE_CLASSES.map(() => k);
+}
+
+/**
+ * What one encoded batch measured. `cells` is a flat [class][choice] table of 3 numbers per cell
+ * (pages, wire bytes, seconds), filled for the choice actually used and for probed alternatives.
+ * Plain numbers only, so it crosses worker threads cheaply.
+ */
+export interface EncodeMeasure {
+  pages: number;
+  /** Pages of each class (zero/fill pages are the rest). */
+  classPages: number[];
+  /** Span bytes (glue + pages) of the batch. */
+  bytesIn: number;
+  /** Whole encode, seconds of one thread. */
+  seconds: number;
+  /** Seconds outside the page codecs (hash, classifier, frame assembly). */
+  baseSeconds: number;
+  /** True when the plan was all raw and pages were only checked for zero/fill (no classes known). */
+  cheap?: boolean;
+  /** Seconds spent measuring alternatives (probe batches only). */
+  probeSeconds?: number;
+  /** Cheap batches: pages that were neither zero nor fill, and all pages. */
+  otherPages?: number;
+  allPages?: number;
+  /** Seconds spent classifying (sampling) pages, part of baseSeconds; not spent by an all-raw plan. */
+  classifySeconds?: number;
+  /** N_CLASSES * N_CHOICES * 3: pages, outBytes, seconds. */
+  cells: number[];
+  /**
+   * Whole-batch group measurements (UNIFORM_WIDTH numbers per group choice, lz4-group then
+   * zstd-group: pages, outBytes, seconds): every classified page of the batch compressed in one
+   * call, as a plan that gives every class the same group choice does. Per-class cells cannot
+   * show what such a group gains from pages of different classes sharing one window.
+   */
+  uniform?: number[];
+}
+
+export const UNIFORM_WIDTH = 3;
+/** The group choices, in the order of `EncodeMeasure.uniform`. */
+export const GROUP_CHOICES = [4, 5] as const; // lz4-group, zstd-group (indices into CODEC_CHOICES)
+
+export const CELL_WIDTH = 3;
+export function cellIndex(cls: number, choice: number): number {
+  return (cls * N_CHOICES + choice) * CELL_WIDTH;
+}
+export function emptyCells(): number[] {
+  return new Array(N_CLASSES * N_CHOICES * CELL_WIDTH).fill(0);
+}

@@ -1,0 +1,118 @@
+/**
+ * Plan arithmetic of the cost model: how fast a plan (a codec choice per page class) moves RAM
+ * under the current estimates, and the best plan. Pure functions; the model (cost-model.ts)
+ * keeps the estimates and calls `bestPlan` when they change.
+ */
+import { GROUP_CHOICES, N_CHOICES, N_CLASSES, type Plan } from './choices.js';
+
+export interface Estimates {
+  /** Fraction of pages per class (the rest are zero/fill pages). */
+  classFraction: number[];
+  /** Base cpu seconds per RAM byte, spent on every page whatever the choice. */
+  baseCost: number;
+  /** Base cost when every class is raw: zero/fill detection only, no classifier (optional). */
+  cheapBaseCost?: number;
+  ratio: number[]; // [cls * N_CHOICES + choice], wire bytes per RAM byte (≤ 1 + table overhead)
+  cost: number[]; // [cls * N_CHOICES + choice], seconds per RAM byte
+  /**
+   * Whole-batch groups, per GROUP_CHOICES entry: wire bytes and seconds per RAM byte of the
+   * classified pages, or undefined until measured. Used for plans that give every class present
+   * the same group choice.
+   */
+  uniform?: Array<{ ratio: number; cost: number } | undefined>;
+}
+
+export interface PlanResult {
+  plan: Plan;
+  /** Predicted RAM bytes per second. */
+  bytesPerSecond: number;
+  /** Predicted wire bytes per RAM byte. */
+  wirePerByte: number;
+  /** Which resource limits the plan ('source': QEMU sends slower than we could go). */
+  bound: 'cpu' | 'link' | 'source';
+}
+
+/** Page-table entry per page, charged to every choice. */
+const ENTRY_PER_BYTE = 16 / 4096;
+
+/** Throughput and wire use of a plan under the estimates. */
+export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: number, sourceBps = Infinity): PlanResult {
+  const allRaw = plan[0] === 0 && plan[1] === 0 && plan[2] === 0;
+  let cpu = allRaw && est.cheapBaseCost !== undefined ? est.cheapBaseCost : est.baseCost;
+  let wire = ENTRY_PER_BYTE;
+  const u = uniformGroup(est, plan);
+  if (u !== undefined) {
+    let f = 0;
+    for (let c = 0; c < N_CLASSES; c++) f += est.classFraction[c];
+    cpu += f * u.cost;
+    wire += f * u.ratio;
+  } else {
+    for (let c = 0; c < N_CLASSES; c++) {
+      const f = est.classFraction[c];
+      const k = c * N_CHOICES + plan[c];
+      cpu += f * est.cost[k];
+      wire += f * est.ratio[k];
+    }
+  }
+  const cpuTime = cpu / Math.max(cpus, 1e-6);
+  const linkTime = wire / Math.max(linkBps, 1);
+  const t = Math.max(cpuTime, linkTime, 1e-15);
+  if (1 / t > sourceBps) return { plan, bytesPerSecond: sourceBps, wirePerByte: wire, bound: 'source' };
+  return { plan, bytesPerSecond: 1 / t, wirePerByte: wire, bound: cpuTime >= linkTime ? 'cpu' : 'link' };
+}
+
+/**
+ * The measured whole-batch estimate when `plan` gives every class present the same group choice
+ * (every page of the batch in one group), else undefined.
+ */
+function uniformGroup(est: Estimates, plan: Plan): { ratio: number; cost: number } | undefined {
+  if (!est.uniform) return undefined;
+  let k = -1;
+  for (let c = 0; c < N_CLASSES; c++) {
+    if (est.classFraction[c] <= 0) continue;
+    if (k === -1) k = plan[c];
+    else if (plan[c] !== k) return undefined;
+  }
+  const g = GROUP_CHOICES.indexOf(k as 4 | 5);
+  return g < 0 ? undefined : est.uniform[g];
+}
+
+/**
+ * The plan with the highest effective throughput. Among plans within `tolerance` (fraction) of
+ * the best, the one that puts the fewest bytes on the wire wins: when neither the link nor the
+ * CPU is the limit, compression is free and a smaller stream is kinder to the network.
+ */
+export function bestPlan(est: Estimates, linkBps: number, cpus: number, tolerance = 0.03, allowed?: readonly boolean[], sourceBps = Infinity): PlanResult {
+  // Two passes over the 6^3 plans: the best throughput, then the plan with the fewest wire bytes
+  // within `tolerance` of it. Runs after every batch, so keep it cheap.
+  const ok = (c: number, k: number) => (!allowed || allowed[k]) && (est.classFraction[c] > 0 || k === 0);
+  let bestBps = -1;
+  forEachPlan(ok, (plan) => {
+    const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
+    if (r.bytesPerSecond > bestBps) bestBps = r.bytesPerSecond;
+  });
+  let pick: PlanResult | undefined;
+  forEachPlan(ok, (plan) => {
+    const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
+    if (r.bytesPerSecond >= bestBps * (1 - tolerance) && (!pick || r.wirePerByte < pick.wirePerByte)) pick = { ...r, plan: [plan[0], plan[1], plan[2]] };
+  });
+  return pick!;
+}
+
+/** Visits every plan whose choices `ok` allows, in one reused array (copy it to keep it). */
+function forEachPlan(ok: (cls: number, choice: number) => boolean, visit: (plan: Plan) => void): void {
+  const plan = [0, 0, 0];
+  for (let a = 0; a < N_CHOICES; a++) {
+    if (!ok(0, a)) continue;
+    plan[0] = a;
+    for (let b = 0; b < N_CHOICES; b++) {
+      if (!ok(1, b)) continue;
+      plan[1] = b;
+      for (let c = 0; c < N_CHOICES; c++) {
+        if (!ok(2, c)) continue;
+        plan[2] = c;
+        visit(plan);
+      }
+    }
+  }
+}
