@@ -8,6 +8,8 @@ import { isZeroPage } from './zero.js';
 import { isFillPage } from './fill.js';
 import { CodecRegistry } from './registry.js';
 import { ZSTD_DEFAULT_LEVEL } from './zstd.js';
+import type { PageCodec, PageRef } from './page.js';
+import type { WkdmCodec } from './wkdm.js';
 
 /**
  * zstd level of the adaptive policy's per-page zstd: a fast level. On the pages the classifier
@@ -15,8 +17,6 @@ import { ZSTD_DEFAULT_LEVEL } from './zstd.js';
  * 1.5x slower (docs/codec.md, "zstd level of the adaptive codec").
  */
 export const ADAPTIVE_ZSTD_LEVEL = -1;
-import type { PageCodec, PageRef } from './page.js';
-import type { WkdmCodec } from './wkdm.js';
 
 /** Page policies: `zero` sends zero pages as ZERO and everything else RAW. */
 export const PAGE_POLICIES = ['adaptive', 'raw', 'zero', 'wkdm', 'lz4', 'zstd'] as const;

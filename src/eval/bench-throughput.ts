@@ -15,7 +15,7 @@ import { type ModelSnapshot } from '../codec/cost-model.js';
 import { LinkMeter } from '../codec/meters.js';
 import { EncodePool } from '../wire/codec-pool.js';
 import type { CodecPolicy } from '../wire/frame-encode.js';
-import type { Batch } from '../wire/batch.js';
+import { copyBatch, type Batch } from '../wire/batch.js';
 import type { Corpus } from './corpus.js';
 
 export const THROUGHPUT_LINKS_GBIT = [0.1, 1, 10];
@@ -120,10 +120,6 @@ function makeBatches(corpus: Corpus): Batch[] {
   return out;
 }
 
-function ownBatch(b: Batch): Batch {
-  return { pageCount: b.pageCount, pages: b.pages.slice(), addrs: b.addrs.slice(), glue: b.glue.slice(), glueLength: b.glueLength, glueBefore: b.glueBefore.slice() };
-}
-
 /** Default run length per configuration, ms of wall time (after a warm-up batch). */
 export const RUN_MS = 2500;
 
@@ -135,7 +131,7 @@ export async function runOne(batches: Batch[], runMs: number, policy: CodecPolic
   // Batches on their own buffers, transferred to the workers and handed back with the frames
   // (as `mecom send` does), so the main thread copies nothing while the clock runs. With fewer
   // batches than can be in flight, each submission sends a copy instead.
-  const ring = batches.map(ownBatch);
+  const ring = batches.map(copyBatch);
   const transfer = ring.length > pool.maxInFlight;
   const meter = new LinkMeter();
   const sampleLink = () => {

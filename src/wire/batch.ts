@@ -22,6 +22,11 @@ export interface Batch {
 
 export const DEFAULT_BATCH_PAGES = 256;
 
+/** A copy of the batch with every array on its own fresh ArrayBuffer (so it can be transferred). */
+export function copyBatch(b: Batch): Batch {
+  return { pageCount: b.pageCount, pages: b.pages.slice(), addrs: b.addrs.slice(), glue: b.glue.slice(), glueLength: b.glueLength, glueBefore: b.glueBefore.slice() };
+}
+
 /** The distinct, non-empty ArrayBuffers of a batch (its transfer list). */
 export function batchBuffers(b: Batch): ArrayBuffer[] {
   const set = new Set<ArrayBuffer>();

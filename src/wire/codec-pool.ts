@@ -18,7 +18,7 @@
  * that the caller owns (a fresh buffer per frame).
  */
 import os from 'node:os';
-import { batchBuffers, type Batch } from './batch.js';
+import { batchBuffers, copyBatch, type Batch } from './batch.js';
 import type { CodecPolicy } from './frame-encode.js';
 import { OrderedPool } from './worker-pool.js';
 import { CostModel, type CodecChoice, type EncodeMeasure, type ModelSnapshot } from '../codec/cost-model.js';
@@ -58,15 +58,13 @@ interface EncodeResult { frame: Uint8Array; batch: Batch; measure: EncodeMeasure
 export interface Encoded { frame: Uint8Array; batch: Batch }
 interface DecodeResult { span: Uint8Array; pageCount: number; frameLength: number }
 
+/** A copy on a fresh ArrayBuffer (Buffer#slice would return a view, so copy explicitly). */
 function copyBytes(a: Uint8Array): Uint8Array {
   const c = new Uint8Array(a.length);
   c.set(a);
   return c;
 }
 
-function copyBatch(b: Batch): Batch {
-  return { pageCount: b.pageCount, pages: copyBytes(b.pages), addrs: Float64Array.from(b.addrs), glue: copyBytes(b.glue), glueLength: b.glueLength, glueBefore: Uint32Array.from(b.glueBefore) };
-}
 
 export class EncodePool {
   readonly policy: CodecPolicy;
