@@ -65,7 +65,18 @@ export interface EncodeMeasure {
    * show what such a group gains from pages of different classes sharing one window.
    */
   uniform?: number[];
+  /**
+   * The frame's group blocks as the plan used them, GROUP_RECORD_WIDTH numbers each: choice,
+   * wire bytes, seconds, then pages per class. A block's bytes cannot be split among its member
+   * classes by measurement (one call compressed them together); the model splits them by what
+   * it knows of each class (src/codec/cost-model.ts, `observe`). Not in `cells`.
+   */
+  groups?: number[];
+  /** The plan the frame was encoded with (choice per class); absent for page policies. */
+  plan?: number[];
 }
+
+export const GROUP_RECORD_WIDTH = 3 + N_CLASSES;
 
 export const UNIFORM_WIDTH = 3;
 /** The group choices, in the order of `EncodeMeasure.uniform`. */

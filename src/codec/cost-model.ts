@@ -14,10 +14,10 @@
  * sent as ZERO/FILL (cheapest and smallest); they only dilute the other classes' costs.
  */
 import {
-  CODEC_CHOICES, GROUP_CHOICES, N_CHOICES, N_CLASSES, PAGE_CLASSES, UNIFORM_WIDTH, cellIndex, planToRecord,
+  CODEC_CHOICES, GROUP_CHOICES, GROUP_RECORD_WIDTH, N_CHOICES, N_CLASSES, PAGE_CLASSES, UNIFORM_WIDTH, cellIndex, planToRecord,
   type CodecChoice, type EncodeMeasure, type PageClass, type Plan,
 } from './choices.js';
-import { bestPlan, type Estimates, type PlanResult } from './plan.js';
+import { bestPlan, evaluatePlan, type Estimates, type PlanResult } from './plan.js';
 
 export * from './choices.js';
 export * from './plan.js';
@@ -28,11 +28,30 @@ export const PROBE_GROUP_PAGES_CPU_BOUND = 32;
 /** Batches between re-plans when nothing but routine measurements arrived. */
 const REPLAN_EVERY = 4;
 
-/** Share of encode time that probing may take (after the first batches). */
-export const PROBE_BUDGET = 0.03;
+/** Lowest CPU efficiency the model accepts from a measurement (see CostModel.setCpuBound). */
+const EFFICIENCY_MIN = 0.2;
+
+/** Fewest batches between probes after the first batches. */
+const MIN_PROBE_EVERY = 8;
+
+/** Share of encode time that probing may take when the CPU is (nearly) the limit. */
+export const PROBE_BUDGET = 0.02;
 
 /** 100 Mbit/s. */
 export const DEFAULT_PRIOR_LINK_BPS = 12.5e6;
+
+/**
+ * Weight of one batch in the page-class mix. Low: QEMU walks RAM in address order, so a run of
+ * zero pages or of one heap comes in a few batches and says little about the pages to come; a
+ * mix that follows every batch swings the plan (to all-raw after an all-zero stretch).
+ */
+const MIX_ALPHA = 0.05;
+
+/** A new plan must beat the current one by this fraction (throughput or wire bytes) to replace it. */
+const SWITCH_MARGIN = 0.05;
+
+/** Wire bytes per RAM byte never estimated above this (a codec that does not shrink is stored raw). */
+const MAX_RATIO_ESTIMATE = 1.01;
 
 /** Largest change of a cost estimate from one sample, natural log (x/÷ 1.65). */
 const MAX_STEP = 0.5;
@@ -65,7 +84,10 @@ export interface CostModelOptions {
   priorLinkBps?: number;
   /** Weight of a new measurement in the running averages (default 0.3). */
   alpha?: number;
-  /** Probe alternatives every this many batches (default 32; more often in the first batches). */
+  /**
+   * The first `probeEvery` batches (default 32) probe at batches 0, 2, 4 and 8; later probes
+   * come as often as their CPU budget allows, at most every min(probeEvery, 8) batches.
+   */
   probeEvery?: number;
   /** Restrict the choices (for fixed policies and tests); default all. */
   allowed?: readonly CodecChoice[];
@@ -77,6 +99,8 @@ export interface ModelSnapshot {
   sourceMBps: number | null;
   threads: number;
   cpus: number;
+  /** Measured / predicted encode throughput when the workers are the limit (CostModel.setCpuBound). */
+  cpuEfficiency: number;
   /** Predicted effective throughput of the current plan, MB/s of RAM. */
   predictedMBps: number;
   bound: 'cpu' | 'link' | 'source';
@@ -103,6 +127,13 @@ export class CostModel {
   private probes = 0;
   private lastProbe = 0;
   private sinceReplan = 0;
+  /**
+   * Measured / predicted encode throughput while the workers were the bottleneck. The encode
+   * timings leave out what a batch costs around the codec (messages to and from the workers,
+   * the producer's own thread on the same cores, the scheduler), so the CPU side of every plan
+   * is scaled by it.
+   */
+  private efficiency = 1;
   /** Running averages: seconds of a batch without probing, extra seconds of a probe. */
   private batchSeconds = 0;
   private probeCost = 0;
@@ -131,7 +162,7 @@ export class CostModel {
       }
     }
     this.measuredCell = new Array(N_CLASSES * N_CHOICES).fill(false);
-    this.current = this.recompute();
+    this.current = this.recompute(undefined);
   }
 
   /** The plan for the next batch. */
@@ -141,16 +172,21 @@ export class CostModel {
 
   /**
    * True if the next batch should also measure the alternatives on a sample: batches 0, 2, 4
-   * and 8 (learn fast), then every `probeEvery`-th.
+   * and 8 (learn fast), then as often as the probe budget allows.
    */
   shouldProbe(): boolean {
     const b = this.batches;
     if (b < this.probeEvery) return b === 0 || b === 2 || b === 4 || b === 8;
-    // When the CPU is the limit, keep probing under PROBE_BUDGET of the encode time: when batches
-    // are cheap (all raw on a fast link) a probe costs many batches' worth of CPU, so it comes
-    // less often. When the link or QEMU is the limit the CPU has room: probe every probeEvery.
+    // Probes take CPU from the encoding: keep them within PROBE_BUDGET of the encode time, or
+    // within half the CPU the plan leaves idle when the link or QEMU is the limit. A link-bound
+    // plan can still keep the CPU nearly busy (raw at 10 Gbit/s): "link-bound" alone does not
+    // make probes free.
+    // The predicted slack is trusted only when it is large: the model does not see the pool's
+    // own per-batch costs, so a plan predicted at 80% CPU may already keep the workers busy.
+    const idle = 1 - this.current.cpuShare;
+    const share = idle > 0.5 ? Math.max(PROBE_BUDGET, idle / 2) : PROBE_BUDGET;
     let every = this.probeEvery;
-    if (this.current.bound === 'cpu' && this.batchSeconds > 0) every = Math.max(every, Math.ceil(this.probeCost / (PROBE_BUDGET * this.batchSeconds)));
+    if (this.batchSeconds > 0) every = Math.max(Math.min(this.probeEvery, MIN_PROBE_EVERY), Math.ceil(this.probeCost / (share * this.batchSeconds)));
     return b - this.lastProbe >= every;
   }
 
@@ -160,7 +196,7 @@ export class CostModel {
    * used; when the CPU is not the limit, probes measure groups over the whole batch.
    */
   probeGroupPages(): number {
-    return this.current.bound === 'cpu' ? PROBE_GROUP_PAGES_CPU_BOUND : 4096;
+    return this.current.cpuShare > 0.5 ? PROBE_GROUP_PAGES_CPU_BOUND : 4096;
   }
 
   /** Count a batch handed to the encoder (call once per batch, after plan()/shouldProbe()). */
@@ -194,6 +230,32 @@ export class CostModel {
     return this.linkBps;
   }
 
+  /** CPU budget times the measured efficiency: what the plans are evaluated with. */
+  get effectiveCpus(): number {
+    return this.cpus * this.efficiency;
+  }
+
+  /**
+   * RAM bytes/s the current plan should encode at on the nominal CPU budget (no link limit).
+   * The pool takes it at each submission, to compare with what the batch then cost.
+   */
+  nominalCpuRate(): number {
+    return evaluatePlan(this.est, this.current.plan, Infinity, this.cpus, Infinity).bytesPerSecond;
+  }
+
+  /**
+   * The pool's measurement over a stretch in which every worker was busy: the wall time the
+   * nominal CPU budget should have needed for those batches (RAM bytes / nominalCpuRate at their
+   * submission), and the wall time they took. Their ratio corrects the CPU budget (clamped to
+   * [EFFICIENCY_MIN, 1.5]); then re-plan.
+   */
+  setCpuBound(predictedSeconds: number, actualSeconds: number): void {
+    if (!(predictedSeconds > 0) || !(actualSeconds > 0)) return;
+    const eff = Math.max(EFFICIENCY_MIN, Math.min(1.5, predictedSeconds / actualSeconds));
+    this.efficiency = (1 - this.alpha) * this.efficiency + this.alpha * eff;
+    this.current = this.recompute();
+  }
+
   /** Fold one batch's measurements in and re-plan. */
   observe(m: EncodeMeasure): void {
     const a = this.alpha;
@@ -203,11 +265,11 @@ export class CostModel {
     const bs = m.seconds - ps;
     if (bs > 0) this.batchSeconds = this.batchSeconds === 0 ? bs : (1 - a) * this.batchSeconds + a * bs;
     if (m.pages > 0) {
-      for (let c = 0; c < N_CLASSES; c++) e.classFraction[c] = (1 - a) * e.classFraction[c] + a * (m.classPages[c] / m.pages);
+      for (let c = 0; c < N_CLASSES; c++) e.classFraction[c] = (1 - MIX_ALPHA) * e.classFraction[c] + MIX_ALPHA * (m.classPages[c] / m.pages);
     } else if (m.cheap && m.otherPages !== undefined && m.allPages) {
       // Classes unknown, but the share of pages that are not zero/fill is: rescale to it.
       const sum = e.classFraction.reduce((x, y) => x + y, 0);
-      const target = (1 - a) * sum + a * (m.otherPages / m.allPages);
+      const target = (1 - MIX_ALPHA) * sum + MIX_ALPHA * (m.otherPages / m.allPages);
       if (sum > 0) for (let c = 0; c < N_CLASSES; c++) e.classFraction[c] *= target / sum;
       else e.classFraction[1] = target;
     }
@@ -221,29 +283,39 @@ export class CostModel {
         if (m.classifySeconds !== undefined) e.cheapBaseCost = ema(e.cheapBaseCost, Math.max(0, m.baseSeconds - m.classifySeconds) / m.bytesIn);
       }
     }
+    const used = m.plan && !m.cheap ? m.plan.map((k, c) => e.ratio[c * N_CHOICES + k]) : undefined;
     for (let c = 0; c < N_CLASSES; c++) {
       for (let k = 0; k < N_CHOICES; k++) {
         const i = cellIndex(c, k);
         const pages = m.cells[i];
         if (pages <= 0) continue;
         const bytes = pages * 4096;
-        const ratio = m.cells[i + 1] / bytes;
-        const cost = m.cells[i + 2] / bytes;
-        const j = c * N_CHOICES + k;
-        // Weigh by sample size: a probe of 8 pages moves the estimate less than a batch of 200.
-        // Costs are averaged in log space and one sample moves them by at most MAX_STEP: a
-        // thread preempted for 10 ms in a 0.1 ms measurement must not make a codec look 100x
-        // slower for the rest of the migration.
-        const first = !this.measuredCell[j];
-        const w = first ? 1 : Math.min(1, a * Math.max(1, pages / 64));
-        e.ratio[j] = (1 - w) * e.ratio[j] + w * ratio;
-        if (cost > 0 && e.cost[j] > 0) {
-          const step = Math.max(-MAX_STEP, Math.min(MAX_STEP, Math.log(cost / e.cost[j])));
-          e.cost[j] *= Math.exp(w * step);
-        } else if (cost > 0) e.cost[j] = cost;
-        this.measuredCell[j] = true;
+        this.updateCell(c * N_CHOICES + k, pages, m.cells[i + 1] / bytes, m.cells[i + 2] / bytes);
       }
     }
+    // Group blocks: one call compressed pages of several classes, so only the block's total is
+    // measured. Split it in proportion to what each member class is known to cost and yield
+    // (probes compress each class alone), scaled so the parts add up to the block: a words page
+    // then keeps its better ratio instead of sharing the noise pages' average.
+    for (let o = 0; m.groups && o < m.groups.length; o += GROUP_RECORD_WIDTH) {
+      const k = m.groups[o];
+      let expBytes = 0, expSeconds = 0;
+      for (let c = 0; c < N_CLASSES; c++) {
+        const p = m.groups[o + 3 + c] * 4096;
+        expBytes += p * e.ratio[c * N_CHOICES + k];
+        expSeconds += p * e.cost[c * N_CHOICES + k];
+      }
+      if (!(expBytes > 0)) continue;
+      const sb = m.groups[o + 1] / expBytes;
+      const st = expSeconds > 0 ? m.groups[o + 2] / expSeconds : 1;
+      for (let c = 0; c < N_CLASSES; c++) {
+        const pages = m.groups[o + 3 + c];
+        if (pages <= 0) continue;
+        const j = c * N_CHOICES + k;
+        this.updateCell(j, pages, sb * e.ratio[j], st * e.cost[j]);
+      }
+    }
+    if (used) this.followDrift(m, m.plan!, used);
     if (m.uniform) {
       GROUP_CHOICES.forEach((k, g) => {
         if (!this.allowed[k]) return;
@@ -266,6 +338,57 @@ export class CostModel {
       this.sinceReplan = 0;
       this.current = this.recompute();
     }
+  }
+
+  /**
+   * The pages change from batch to batch (another process's heap, a buffer of text), and every
+   * codec compresses them better or worse alike. The choice in use is measured on every batch,
+   * the others only when probed: compared as they are, a stale alternative would look better
+   * whenever the current pages compress worse, and the plan would flap. So the ratio change of
+   * each class's choice in use is applied to the class's alternatives that this batch did not
+   * probe, and the pages-weighted mean change to the whole-batch group estimates not measured.
+   */
+  private followDrift(m: EncodeMeasure, plan: number[], before: number[]): void {
+    const e = this.est;
+    let logSum = 0, weight = 0;
+    for (let c = 0; c < N_CLASSES; c++) {
+      const k = plan[c];
+      if (k === 0 || m.classPages[c] <= 0) continue;
+      const f = e.ratio[c * N_CHOICES + k] / before[c];
+      if (!(f > 0) || !Number.isFinite(f)) continue;
+      for (let k2 = 1; k2 < N_CHOICES; k2++) {
+        if (k2 === k || m.cells[cellIndex(c, k2)] > 0) continue;
+        const j = c * N_CHOICES + k2;
+        e.ratio[j] = Math.min(MAX_RATIO_ESTIMATE, e.ratio[j] * f);
+      }
+      logSum += m.classPages[c] * Math.log(f);
+      weight += m.classPages[c];
+    }
+    if (weight === 0 || !e.uniform) return;
+    const f = Math.exp(logSum / weight);
+    GROUP_CHOICES.forEach((k, g) => {
+      const u = e.uniform![g];
+      if (!u || (m.uniform && m.uniform[g * UNIFORM_WIDTH] > 0)) return;
+      u.ratio = Math.min(MAX_RATIO_ESTIMATE, u.ratio * f);
+    });
+  }
+
+  /**
+   * Fold a measurement of `pages` pages of one cell in. Weighed by sample size: a probe of 8
+   * pages moves the estimate less than a batch of 200. Costs are averaged in log space and one
+   * sample moves them by at most MAX_STEP: a thread preempted for 10 ms in a 0.1 ms measurement
+   * must not make a codec look 100x slower for the rest of the migration.
+   */
+  private updateCell(j: number, pages: number, ratio: number, cost: number): void {
+    const e = this.est;
+    const first = !this.measuredCell[j];
+    const w = first ? 1 : Math.min(1, this.alpha * Math.max(1, pages / 64));
+    e.ratio[j] = (1 - w) * e.ratio[j] + w * ratio;
+    if (cost > 0 && e.cost[j] > 0) {
+      const step = Math.max(-MAX_STEP, Math.min(MAX_STEP, Math.log(cost / e.cost[j])));
+      e.cost[j] *= Math.exp(w * step);
+    } else if (cost > 0) e.cost[j] = cost;
+    this.measuredCell[j] = true;
   }
 
   /** Estimates (copy) and the current prediction, for tests and reports. */
@@ -294,6 +417,7 @@ export class CostModel {
       sourceMBps: Number.isFinite(this.sourceBps) ? round(this.sourceBps / 1e6, 1) : null,
       threads: this.threads,
       cpus: this.cpus,
+      cpuEfficiency: round(this.efficiency, 2),
       predictedMBps: round(this.current.bytesPerSecond / 1e6, 1),
       bound: this.current.bound,
       choice: planToRecord(this.current.plan),
@@ -303,8 +427,15 @@ export class CostModel {
     };
   }
 
-  private recompute(): PlanResult {
-    return bestPlan(this.est, this.linkBps, this.cpus, 0.03, this.allowed, this.sourceBps);
+  private recompute(cur: PlanResult | undefined = this.current): PlanResult {
+    const cpus = this.effectiveCpus;
+    const best = bestPlan(this.est, this.linkBps, cpus, 0.03, this.allowed, this.sourceBps);
+    // Hysteresis: keep the current plan while it is about as good. The estimates move with every
+    // batch, and near-equal plans would otherwise alternate; a switch between a group and
+    // per-page codecs also splits or joins group windows, which the estimates see only later.
+    if (cur === undefined || !cur.plan.every((k, c) => this.allowed[k] && (k === 0 || this.est.classFraction[c] > 0))) return best;
+    const now = evaluatePlan(this.est, cur.plan, this.linkBps, cpus, this.sourceBps);
+    return now.bytesPerSecond >= best.bytesPerSecond * (1 - SWITCH_MARGIN) && now.wirePerByte <= best.wirePerByte * (1 + SWITCH_MARGIN) ? now : best;
   }
 }
 

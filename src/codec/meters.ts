@@ -58,7 +58,7 @@ export class SourceMeter {
 export const MAX_LINK_BPS = 12.5e9;
 
 /** Idle window before the link was ever measured: short, so a fast link is found quickly. */
-const UNMEASURED_WINDOW_MS = 20;
+const UNMEASURED_WINDOW_MS = 10;
 
 /** Step by which a measured link estimate is raised when the link keeps up with it. */
 const RAISE_MEASURED = 1.25;

@@ -30,6 +30,8 @@ export interface PlanResult {
   wirePerByte: number;
   /** Which resource limits the plan ('source': QEMU sends slower than we could go). */
   bound: 'cpu' | 'link' | 'source';
+  /** Share of the CPU budget the plan keeps busy at its throughput (1 when the CPU is the limit). */
+  cpuShare: number;
 }
 
 /** Page-table entry per page, charged to every choice. */
@@ -57,8 +59,8 @@ export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: 
   const cpuTime = cpu / Math.max(cpus, 1e-6);
   const linkTime = wire / Math.max(linkBps, 1);
   const t = Math.max(cpuTime, linkTime, 1e-15);
-  if (1 / t > sourceBps) return { plan, bytesPerSecond: sourceBps, wirePerByte: wire, bound: 'source' };
-  return { plan, bytesPerSecond: 1 / t, wirePerByte: wire, bound: cpuTime >= linkTime ? 'cpu' : 'link' };
+  if (1 / t > sourceBps) return { plan, bytesPerSecond: sourceBps, wirePerByte: wire, bound: 'source', cpuShare: cpuTime * sourceBps };
+  return { plan, bytesPerSecond: 1 / t, wirePerByte: wire, bound: cpuTime >= linkTime ? 'cpu' : 'link', cpuShare: cpuTime / t };
 }
 
 /**

@@ -25,6 +25,9 @@ import { CostModel, type CodecChoice, type EncodeMeasure, type ModelSnapshot } f
 
 const WORKER = new URL('./codec-worker.js', import.meta.url);
 
+/** Saturated wall time summed before the pool reports its throughput to the model. */
+const SAT_WINDOW_MS = 100;
+
 /** Default worker count: cores - 1, at least 1. */
 export function defaultThreads(): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
@@ -76,6 +79,11 @@ export class EncodePool {
   frames = 0;
   bytesIn = 0;
   bytesOut = 0;
+  /** Saturated stretches (every worker had a job): RAM bytes finished and their wall time. */
+  private satPredicted = 0;
+  private satMs = 0;
+  private lastDone = -1;
+  private lastSaturated = false;
 
   constructor(opts: EncodePoolOptions) {
     this.policy = opts.policy;
@@ -126,8 +134,12 @@ export class EncodePool {
       if (probe) probeGroupPages = this.model.probeGroupPages();
       this.model.noteSubmitted(probe);
     }
-    this.bytesIn += batch.glueLength + batch.pageCount * 4096;
+    const ram = batch.glueLength + batch.pageCount * 4096;
+    this.bytesIn += ram;
+    // Seconds the model expects this batch to take on its nominal CPU budget.
+    const expected = this.model && !probe ? ram / this.model.nominalCpuRate() : 0;
     return this.pool.run({ batch: b, plan, probe, probeGroupPages }, batchBuffers(b)).then((r) => {
+      this.noteDone(expected);
       this.frames++;
       this.bytesOut += r.frame.byteLength;
       for (const k of Object.keys(r.pagesByCodec)) this.counts[k] = (this.counts[k] ?? 0) + r.pagesByCodec[k];
@@ -138,6 +150,28 @@ export class EncodePool {
 
   pagesByCodec(): Record<string, number> {
     return { ...this.counts };
+  }
+
+  /**
+   * A job finished. If every worker had a job both at the previous completion and now (jobs in
+   * flight > threads), the workers were the bottleneck in between, and the job's expected
+   * seconds are set against that wall time. Every SAT_WINDOW_MS of such time goes to the model.
+   * Probe batches (expected 0) are left out: their cost is the probe budget's business.
+   */
+  private noteDone(expected: number): void {
+    const now = performance.now();
+    const saturated = this.pool.inFlight > this.threads;
+    if (this.lastSaturated && saturated && expected > 0) {
+      this.satPredicted += expected;
+      this.satMs += now - this.lastDone;
+      if (this.satMs >= SAT_WINDOW_MS) {
+        this.model?.setCpuBound(this.satPredicted, this.satMs / 1000);
+        this.satPredicted = 0;
+        this.satMs = 0;
+      }
+    }
+    this.lastSaturated = saturated;
+    this.lastDone = now;
   }
 
   /** The model's current decision and estimates (undefined without a model). */

@@ -2,7 +2,7 @@
  * FrameDecoder: one frame -> the exact stream span it covers. Checks the
  * rules of docs/frame-format.md, "Decoder rejection rules", in document order
  * and throws a WireError at the first one broken; nothing is returned unless
- * the span's xxhash64 matches.
+ * the frame's xxhash64 matches.
  */
 import { xxh64 } from '@node-rs/xxhash';
 import { uncompressSync as lz4Uncompress } from 'lz4-napi';
@@ -198,8 +198,8 @@ export class FrameDecoder {
     const out = span.subarray(0, spanLength);
     // R10 checksum
     const want = dv.getBigUint64(payloadEnd, true);
-    const got = xxh64(out, 0n);
-    if (got !== want) throw new WireError(WireCodes.checksum, `span checksum ${got.toString(16)} does not match frame's ${want.toString(16)}`, { offset: payloadEnd });
+    const got = xxh64(frame.subarray(0, payloadEnd), 0n);
+    if (got !== want) throw new WireError(WireCodes.checksum, `frame checksum ${got.toString(16)} does not match frame's ${want.toString(16)}`, { offset: payloadEnd });
     return { span: out, pageCount: n, glueLength, frameLength };
   }
 

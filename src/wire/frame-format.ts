@@ -8,12 +8,12 @@ import { PAGE_SIZE } from '../codec/ids.js';
 export const FRAME_MAGIC = 'MCF1';
 export const FRAME_MAGIC_U32 = 0x3146434d; // "MCF1" read as u32 LE
 /** "Frame header": format version of this implementation ("Version and change log"). */
-export const FRAME_VERSION = 2;
+export const FRAME_VERSION = 3;
 /** "Frame header": fixed header size. */
 export const FRAME_HEADER_LENGTH = 24;
 /** "Page table": bytes per entry. */
 export const PAGE_ENTRY_LENGTH = 16;
-/** "Checksum": trailing xxhash64 (seed 0) of the decoded span. */
+/** "Checksum": trailing xxhash64 (seed 0) of the frame bytes before it. */
 export const FRAME_CHECKSUM_LENGTH = 8;
 /** "Limits": most pages in one frame. */
 export const FRAME_MAX_PAGES = 4096;
