@@ -172,7 +172,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
         '--codec', t.policy,
         '--batch-pages', String(t.batchPages ?? 256),
         ...(t.zstdLevel !== undefined ? ['--zstd-level', String(t.zstdLevel)] : []),
-        ...(t.model ? ['--model'] : []),
+        ...(t.model === false ? ['--no-model'] : []),
       ]);
       const sport = Number((await sender.waitFor('listening', 10_000)).port);
       uri = `tcp:127.0.0.1:${sport}`;

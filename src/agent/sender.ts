@@ -50,7 +50,7 @@ export interface SenderOptions {
   threads?: number;
   /** CPU budget of the encode workers, percent of one core (default: unlimited). */
   maxCpuPercent?: number;
-  /** Cost model for policy adaptive (default off: experimental, see `mecom send --model`). */
+  /** Cost model for policy adaptive (default on; false = the page classifier alone). */
   model?: boolean;
 }
 
@@ -106,7 +106,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     super();
     this.builder = new BatchBuilder(opts.batchPages);
     this.pool = new EncodePool({
-      policy: opts.policy, zstdLevel: opts.zstdLevel, threads: opts.threads, maxCpuPercent: opts.maxCpuPercent, model: opts.model === true,
+      policy: opts.policy, zstdLevel: opts.zstdLevel, threads: opts.threads, maxCpuPercent: opts.maxCpuPercent, model: opts.model !== false,
     });
     this.pool.onAvailable(() => this.updatePause());
     const sink: StreamSink = {
@@ -323,7 +323,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     if (!model || !this.peer) return;
     const now = performance.now();
     const queued = this.peer.socket.writableLength;
-    if (this.linkMeter.sample(now, this.peer.bytesOut - queued, queued)) model.setLink(this.linkMeter.bytesPerSecond);
+    if (this.linkMeter.sample(now, this.peer.bytesOut - queued, queued)) model.setLink(this.linkMeter.bytesPerSecond, this.linkMeter.measured);
     let paused = this.pausedMs;
     if (this.qemuPaused) {
       paused += now - this.pausedAt;

@@ -69,10 +69,7 @@ export function registerAgents(program: Command): void {
     .option('--zstd-level <n>', 'zstd level for pages sent with zstd (default: 1 for --codec zstd, -1 for the adaptive codec\'s per-page zstd)', intOption(-7, 19))
     .option('--threads <n>', 'encode worker threads (default: cores - 1, at least 1)', intOption(1, 256))
     .option('--max-cpu <percent>', 'CPU budget of the encode workers, percent of one core (e.g. 150 = 1.5 cores)', intOption(1, 25600))
-    // Opt-in for now: on a fast link the model picks raw for most pages, yet the pipeline
-    // itself (parse, batch, ship on one thread) is slower than QEMU's own, so it ends up sending
-    // more bytes than plain QEMU without being faster (docs/benchmarks.md, "Demo").
-    .option('--model', 'adaptive policy steered by the link/CPU cost model (experimental; default: classifier only)')
+    .option('--no-model', 'adaptive policy without the link/CPU cost model: the page classifier alone picks each codec')
     .option('--json', 'print events as JSON lines on stdout')
     .action(async (o: { listen: string; to: string; codec: CodecPolicy; batchPages: number; zstdLevel?: number; threads?: number; maxCpu?: number; model?: boolean; json?: boolean }) => {
       const emit = emitter(!!o.json, 'send');
@@ -84,7 +81,7 @@ export function registerAgents(program: Command): void {
         zstdLevel: o.zstdLevel,
         threads: o.threads,
         maxCpuPercent: o.maxCpu,
-        model: o.model === true,
+        model: o.model !== false,
       });
       sender.on('progress', throttle(() => emit('progress', { ...sender.stats() }), 200));
       await runAgent(sender, emit, (port) => emit('listening', { port }));

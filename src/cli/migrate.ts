@@ -14,7 +14,7 @@ export function registerMigrate(program: Command): void {
     .option('--bandwidth <MBps>', 'cap QEMU\'s stream at this many MB/s (default: uncapped; the link paces it)', intOption(1))
     .addOption(new Option('--codec <policy>', 'page codec policy').choices(CODEC_POLICIES).default('adaptive'))
     .option('--batch-pages <n>', 'pages per frame', intOption(1, 65535), 256)
-    .option('--model', 'let the link/CPU cost model steer the adaptive codec (experimental)')
+    .option('--no-model', 'adaptive codec without the link/CPU cost model (the page classifier alone)')
     .option('--direct', 'bypass mecom: plain QEMU migration, for comparison')
     .option('--timeout <s>', 'give up (source keeps running) after this many seconds', intOption(1), 300)
     .option('--json', 'print the result as JSON on stdout')
@@ -29,7 +29,7 @@ export function registerMigrate(program: Command): void {
         const r = await migrate({
           fromQmp: o.from,
           toQmp: o.to,
-          transport: o.direct ? { kind: 'direct' } : { kind: 'mecom', policy: o.codec, batchPages: o.batchPages, model: o.model },
+          transport: o.direct ? { kind: 'direct' } : { kind: 'mecom', policy: o.codec, batchPages: o.batchPages, model: o.model !== false },
           downtimeLimitMs: o.downtimeLimit,
           bandwidthMBps: o.bandwidth,
           timeoutMs: o.timeout * 1000,

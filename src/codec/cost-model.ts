@@ -134,6 +134,8 @@ export class CostModel {
    * is scaled by it.
    */
   private efficiency = 1;
+  /** Whether the link estimate was ever measured (a standing queue), not just guessed. */
+  private linkMeasured = false;
   /** Running averages: seconds of a batch without probing, extra seconds of a probe. */
   private batchSeconds = 0;
   private probeCost = 0;
@@ -183,7 +185,7 @@ export class CostModel {
     // make probes free.
     // The predicted slack is trusted only when it is large: the model does not see the pool's
     // own per-batch costs, so a plan predicted at 80% CPU may already keep the workers busy.
-    const idle = 1 - this.current.cpuShare;
+    const idle = this.idleShare();
     const share = idle > 0.5 ? Math.max(PROBE_BUDGET, idle / 2) : PROBE_BUDGET;
     let every = this.probeEvery;
     if (this.batchSeconds > 0) every = Math.max(Math.min(this.probeEvery, MIN_PROBE_EVERY), Math.ceil(this.probeCost / (share * this.batchSeconds)));
@@ -196,7 +198,16 @@ export class CostModel {
    * used; when the CPU is not the limit, probes measure groups over the whole batch.
    */
   probeGroupPages(): number {
-    return this.current.cpuShare > 0.5 ? PROBE_GROUP_PAGES_CPU_BOUND : 4096;
+    return this.idleShare() > 0.5 ? 4096 : PROBE_GROUP_PAGES_CPU_BOUND;
+  }
+
+  /**
+   * Share of the CPU the current plan leaves idle, as far as anything measured says so: 0 while
+   * the link is only a guess (the prior, or raised without a queue), since the slack then comes
+   * from the guess, not from the link.
+   */
+  private idleShare(): number {
+    return this.linkMeasured || Number.isFinite(this.sourceBps) ? 1 - this.current.cpuShare : 0;
   }
 
   /** Count a batch handed to the encoder (call once per batch, after plan()/shouldProbe()). */
@@ -208,10 +219,14 @@ export class CostModel {
     this.batches++;
   }
 
-  /** Set the measured link throughput (bytes per second) and re-plan. */
-  setLink(bytesPerSecond: number): void {
+  /**
+   * Set the link throughput (bytes per second) and re-plan. `measured` = false for a guess (the
+   * link meter raising its estimate while no queue has ever formed).
+   */
+  setLink(bytesPerSecond: number, measured = true): void {
     if (!(bytesPerSecond > 0) || !Number.isFinite(bytesPerSecond)) return;
     this.linkBps = bytesPerSecond;
+    this.linkMeasured = measured;
     this.current = this.recompute();
   }
 
@@ -327,7 +342,7 @@ export class CostModel {
         const cost = m.uniform![o + 2] / bytes;
         const old = e.uniform![g];
         if (old === undefined) { e.uniform![g] = { ratio, cost: Math.max(cost, 1e-12) }; return; }
-        const w = Math.min(1, a * Math.max(1, pages / 64));
+        const w = sampleWeight(a, pages);
         old.ratio = (1 - w) * old.ratio + w * ratio;
         if (cost > 0) old.cost *= Math.exp(w * Math.max(-MAX_STEP, Math.min(MAX_STEP, Math.log(cost / old.cost))));
       });
@@ -382,7 +397,7 @@ export class CostModel {
   private updateCell(j: number, pages: number, ratio: number, cost: number): void {
     const e = this.est;
     const first = !this.measuredCell[j];
-    const w = first ? 1 : Math.min(1, this.alpha * Math.max(1, pages / 64));
+    const w = first ? 1 : sampleWeight(this.alpha, pages);
     e.ratio[j] = (1 - w) * e.ratio[j] + w * ratio;
     if (cost > 0 && e.cost[j] > 0) {
       const step = Math.max(-MAX_STEP, Math.min(MAX_STEP, Math.log(cost / e.cost[j])));
@@ -437,6 +452,16 @@ export class CostModel {
     const now = evaluatePlan(this.est, cur.plan, this.linkBps, cpus, this.sourceBps);
     return now.bytesPerSecond >= best.bytesPerSecond * (1 - SWITCH_MARGIN) && now.wirePerByte <= best.wirePerByte * (1 + SWITCH_MARGIN) ? now : best;
   }
+}
+
+/**
+ * Weight of a measurement of `pages` pages in a running estimate: alpha for a probe sample, up
+ * to 2 x alpha (at most 0.6) for a whole batch. Not more: consecutive batches can hold very
+ * different memory (one process's heap, then another's), and an estimate that follows every
+ * batch makes near-equal plans alternate.
+ */
+function sampleWeight(alpha: number, pages: number): number {
+  return Math.min(0.6, alpha * Math.max(1, pages / 128));
 }
 
 function round(x: number, digits: number): number {

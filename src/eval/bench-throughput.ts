@@ -135,7 +135,7 @@ export async function runOne(batches: Batch[], runMs: number, policy: CodecPolic
   const transfer = ring.length > pool.maxInFlight;
   const meter = new LinkMeter();
   const sampleLink = () => {
-    if (meter.sample(performance.now(), link.acked(), link.queued()) && pool.model) pool.model.setLink(meter.bytesPerSecond);
+    if (meter.sample(performance.now(), link.acked(), link.queued()) && pool.model) pool.model.setLink(meter.bytesPerSecond, meter.measured);
   };
   const timer = setInterval(sampleLink, 10);
   const t0 = performance.now();

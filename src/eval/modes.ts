@@ -11,7 +11,7 @@ export const EVAL_MODES = [
   'plain',
   'xen',
   'mecom',
-  'mecom-model',
+  'mecom-classifier',
   'mecom-zero',
   'mecom-wkdm',
   'mecom-lz4',
@@ -30,8 +30,8 @@ export function isEvalMode(m: string): m is EvalMode {
 export const MODE_DESCRIPTIONS: Record<EvalMode, string> = {
   plain: 'QEMU pre-copy straight to the destination, QEMU defaults (300 ms downtime limit, zero pages elided)',
   xen: "Xen 3.1 baseline: zero-page-detection=none (every page sent in full) plus Xen's stop rules (29 rounds, 3x RAM sent, < 50 pages in a round) forced over QMP",
-  mecom: 'through mecom send/receive, adaptive per-page codec',
-  'mecom-model': 'through mecom, adaptive codec steered by the link/CPU cost model (mecom send --model)',
+  mecom: 'through mecom send/receive, adaptive codec: page classes from the classifier, a codec per class from the link/CPU cost model',
+  'mecom-classifier': 'through mecom, adaptive codec without the cost model: the page classifier alone picks each codec (mecom send --no-model)',
   'mecom-zero': 'through mecom, zero-page elision only (everything else raw)',
   'mecom-wkdm': 'through mecom, WKdm for every non-zero page',
   'mecom-lz4': 'through mecom, lz4 for every non-zero page',
@@ -87,8 +87,8 @@ export function setupMode(mode: EvalMode, ctx: ModeContext): ModeSetup {
         release() {},
       };
     }
-    case 'mecom-model':
-      return { transport: { kind: 'mecom', policy: 'adaptive', model: true }, notes: none, release() {} };
+    case 'mecom-classifier':
+      return { transport: { kind: 'mecom', policy: 'adaptive', model: false }, notes: none, release() {} };
     case 'mecom':
     case 'mecom-zero':
     case 'mecom-wkdm':

@@ -91,6 +91,7 @@ export class FrameEncoder {
   private cls = new Int8Array(256);
   private groupScratch = Buffer.alloc(0);
   private groupOut = Buffer.alloc(0);
+  private probeOut = Buffer.alloc(0);
   private glueOut = Buffer.alloc(0);
   private readonly counts = new Float64Array(CODEC_NAMES.length + 2);
   private frames = 0;
@@ -412,8 +413,9 @@ export class FrameEncoder {
     const t0 = performance.now();
     const pe = this.pe;
     const keepZstd = this.zstdBlock, keepLz4 = this.lz4Block, keepOut = this.groupOut;
-    // Probing must not overwrite a group block the frame still needs.
-    this.groupOut = Buffer.alloc(0);
+    // Probing must not overwrite a group block the frame still needs: it compresses into a
+    // buffer of its own, kept across probes (a fresh one would time page faults, not zstd).
+    this.groupOut = this.probeOut;
     for (let c = 0; c < N_CLASSES; c++) {
       // Group settings gain from a wide window, so they are probed on more pages than per-page
       // codecs (a group of 8 pages would understate what a batch-wide group achieves).
@@ -466,6 +468,7 @@ export class FrameEncoder {
       const ok = stored > 0 && stored + GROUP_BLOCK_PREFIX < src.length;
       this.noteUniform(m, k, src.length / PAGE_SIZE, ok ? stored + GROUP_BLOCK_PREFIX : src.length, dt);
     }
+    this.probeOut = this.groupOut;
     this.zstdBlock = keepZstd;
     this.lz4Block = keepLz4;
     this.groupOut = keepOut;

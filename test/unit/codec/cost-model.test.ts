@@ -100,7 +100,8 @@ test('CostModel: probing stays within its CPU budget when batches are cheap and 
   // Link-bound with the CPU mostly idle: probes may take half the idle CPU, so they come much
   // more often (a probe costs 5 batches: about every 10 batches), never more than every
   // min(probeEvery, 8) batches.
-  const slow = new CostModel({ threads: 1, probeEvery: 4, priorLinkBps: 1e6 });
+  const slow = new CostModel({ threads: 1, probeEvery: 4 });
+  slow.setLink(1e6); // measured
   let slowProbes = 0;
   for (let i = 0; i < 40; i++) {
     const p = slow.shouldProbe();
@@ -109,6 +110,16 @@ test('CostModel: probing stays within its CPU budget when batches are cheap and 
     slow.observe({ ...measure('slow'), seconds: p ? 0.006 : 0.001, probeSeconds: p ? 0.005 : 0 });
   }
   assert.ok(slowProbes >= 4 && slowProbes <= 40 / 4 + 1, `probes ${slowProbes}`);
+  // The same slow link only guessed (the prior): no idle CPU is counted on, PROBE_BUDGET holds.
+  const guessed = new CostModel({ threads: 1, probeEvery: 4, priorLinkBps: 1e6 });
+  let guessedProbes = 0;
+  for (let i = 0; i < 40; i++) {
+    const p = guessed.shouldProbe();
+    guessed.noteSubmitted(p);
+    if (p) guessedProbes++;
+    guessed.observe({ ...measure('slow'), seconds: p ? 0.006 : 0.001, probeSeconds: p ? 0.005 : 0 });
+  }
+  assert.ok(guessedProbes < slowProbes, `guessed ${guessedProbes} vs measured ${slowProbes}`);
 });
 
 test('CostModel: probes batches 0, 2, 4, 8, then every probeEvery batches', () => {
