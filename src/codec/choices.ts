@@ -35,7 +35,7 @@ export function planFromChoice(choice: CodecChoice): Plan {
 /**
  * What one encoded batch measured. `cells` is a flat [class][choice] table of 3 numbers per cell
  * (pages, wire bytes, seconds), filled for the choice actually used and for probed alternatives.
- * Plain numbers only, so it crosses worker threads cheaply.
+ * Numbers and one Float64Array, so it crosses worker threads cheaply.
  */
 export interface EncodeMeasure {
   pages: number;
@@ -57,7 +57,7 @@ export interface EncodeMeasure {
   /** Seconds spent classifying (sampling) pages, part of baseSeconds; not spent by an all-raw plan. */
   classifySeconds?: number;
   /** N_CLASSES * N_CHOICES * 3: pages, outBytes, seconds. */
-  cells: number[];
+  cells: Float64Array;
   /**
    * Whole-batch group measurements (UNIFORM_WIDTH numbers per group choice, lz4-group then
    * zstd-group: pages, outBytes, seconds): every classified page of the batch compressed in one
@@ -86,6 +86,7 @@ export const CELL_WIDTH = 3;
 export function cellIndex(cls: number, choice: number): number {
   return (cls * N_CHOICES + choice) * CELL_WIDTH;
 }
-export function emptyCells(): number[] {
-  return new Array(N_CLASSES * N_CHOICES * CELL_WIDTH).fill(0);
+/** A typed array: it crosses to the pool's thread as one copy, not 54 cloned numbers. */
+export function emptyCells(): Float64Array {
+  return new Float64Array(N_CLASSES * N_CHOICES * CELL_WIDTH);
 }

@@ -6,14 +6,6 @@
 import { DEFAULT_PRIOR_LINK_BPS } from './cost-model.js';
 
 /**
- * Link meter: how fast the wire drains, from the bytes a sink has accepted and the bytes still
- * queued in front of it. An interval where data stayed queued throughout measures the link; an
- * interval where the queue ran empty only says the link is at least that fast, so the estimate
- * is raised to at most `growth` x what went through (and x `growth` of the old estimate per
- * window), so the model re-tries cheaper choices when the link is faster than it thought. Windows
- * in which nothing was sent are ignored.
- */
-/**
  * Source meter: how fast QEMU produces the stream when we do not hold it back. A window in which
  * reading was paused for less than SOURCE_MAX_PAUSED of the time measures it (short pauses are
  * the socket's high-water mark, not a bottleneck); a window paused longer says QEMU could go
@@ -63,6 +55,14 @@ const UNMEASURED_WINDOW_MS = 10;
 /** Step by which a measured link estimate is raised when the link keeps up with it. */
 const RAISE_MEASURED = 1.25;
 
+/**
+ * Link meter: how fast the wire drains, from the bytes a sink has accepted and the bytes still
+ * queued in front of it. An interval where data stayed queued throughout measures the link; an
+ * interval where the queue ran empty only says the link is at least that fast, so the estimate
+ * is raised (before any measurement x `growth` per window; after one, x RAISE_MEASURED when we
+ * pushed close to the estimate), so the model re-tries cheaper choices when the link is faster
+ * than it thought. Windows in which nothing was sent are ignored.
+ */
 export class LinkMeter {
   private est: number;
   private lastT = -1;
@@ -112,14 +112,17 @@ export class LinkMeter {
     } else if (this.idleMs >= (this.measured ? this.windowMs : UNMEASURED_WINDOW_MS)) {
       // The link kept up for a while: it is faster than what went through. Raise the estimate.
       const rate = (this.idleBytes / this.idleMs) * 1000;
-      // Evidence-bound: the link carried `rate` without a queue, so trust up to growth x that.
-      // Once the link has been measured under a queue, only a rate close to that measurement
+      // Never measured: x growth per window. Not bounded by what went through: while the codecs
+      // are the limit (strong compression on a guessed slow link) little goes through, and the
+      // model would step up slowly while a fast link idles. If the guess overshoots, a queue
+      // forms within one window and measures the link; the cost is one send buffer of weakly
+      // compressed frames. Once the link has been measured under a queue, only a rate close to that measurement
       // (we were pushing as fast as we thought the link goes, and no queue formed) raises it,
       // and by a small step: otherwise a CPU-bound phase (little traffic, no queue) would
       // talk the model into a cheap codec, the queue would fill with large frames, and so on.
       const next = this.measured
         ? rate >= 0.8 * this.est ? Math.min(this.est * RAISE_MEASURED, MAX_LINK_BPS) : this.est
-        : Math.min(this.est * this.growth, Math.max(this.est, rate * this.growth), MAX_LINK_BPS);
+        : Math.min(this.est * this.growth, MAX_LINK_BPS);
       if (next > this.est) { this.est = next; changed = true; }
       this.idleBytes = 0; this.idleMs = 0;
       this.busyBytes = 0; this.busyMs = 0;

@@ -126,8 +126,9 @@ export const RUN_MS = 2500;
 export async function runOne(batches: Batch[], runMs: number, policy: CodecPolicy, threads: number, gbit: number): Promise<ThroughputResult> {
   const link = new SimLink(gbit * 1e9 / 8);
   const pool = new EncodePool({ policy, threads, maxInFlight: threads + 2 });
-  // Warm the workers (module load, JIT) before the clock starts.
-  await pool.submit(batches[0], { transfer: false });
+  // Warm every worker (module load, the adaptive encoder's start-up warm-up, JIT) before the
+  // clock starts: one batch each, submitted together so each idle worker takes one.
+  await Promise.all(Array.from({ length: threads }, () => pool.submit(batches[0], { transfer: false })));
   // Batches on their own buffers, transferred to the workers and handed back with the frames
   // (as `mecom send` does), so the main thread copies nothing while the clock runs. With fewer
   // batches than can be in flight, each submission sends a copy instead.

@@ -4,7 +4,7 @@ import {
   CODEC_CHOICES, CostModel, N_CHOICES, N_CLASSES, bestPlan, cellIndex, emptyCells, planToRecord,
   type EncodeMeasure, type Estimates,
 } from '../../../src/codec/cost-model.js';
-import { LinkMeter } from '../../../src/codec/meters.js';
+import { LinkMeter, MAX_LINK_BPS } from '../../../src/codec/meters.js';
 
 /** Fixed measurements (per class: words, text, noise) in MB/s and ratio, per choice. */
 const SPEED = [Infinity, 400, 500, 300, 480, 280]; // raw, wkdm, lz4, zstd, lz4-group, zstd-group
@@ -165,11 +165,17 @@ test('LinkMeter: measures the drain rate while data stays queued, raises the est
   const measured = lm2.bytesPerSecond;
   for (let t = 210; t <= 800; t += 10) { lm2.sample(t, acked, 0); acked += 10_000; }
   assert.equal(lm2.bytesPerSecond, measured);
-  // Never measured: a link that carries what it gets without a queue is guessed faster, step by step.
+  // Never measured: a link that carries what it gets without a queue is guessed faster, x8 per
+  // 10 ms window, up to the ceiling; the first standing queue then measures it.
   const lm3 = new LinkMeter(10e6, 50);
   acked = 0;
-  for (let t = 0; t <= 300; t += 10) { lm3.sample(t, acked, 0); acked += 100_000; }
-  assert.ok(lm3.bytesPerSecond > 10e6 && lm3.bytesPerSecond <= 8 * 10e6 * 8);
+  lm3.sample(0, acked, 0);
+  for (let t = 10; t <= 20; t += 10) { acked += 100_000; lm3.sample(t, acked, 0); }
+  assert.equal(lm3.bytesPerSecond, 10e6 * 8 * 8);
+  for (let t = 30; t <= 300; t += 10) { acked += 100_000; lm3.sample(t, acked, 0); }
+  assert.equal(lm3.bytesPerSecond, MAX_LINK_BPS);
+  for (let t = 310; t <= 400; t += 10) { acked += 1_000_000; lm3.sample(t, acked, 5_000_000); }
+  assert.ok(Math.abs(lm3.bytesPerSecond - 100e6) < 1e6, `${lm3.bytesPerSecond}`);
 });
 
 test('cost model: a measured whole-batch group wins over per-class choices on a slow link', () => {
