@@ -53,6 +53,9 @@ const SWITCH_MARGIN = 0.05;
 /** Wire bytes per RAM byte never estimated above this (a codec that does not shrink is stored raw). */
 const MAX_RATIO_ESTIMATE = 1.01;
 
+/** The margin a compressing plan needs to replace an all-raw plan. */
+const LEAVE_RAW_MARGIN = 0.15;
+
 /** Largest change of a cost estimate from one sample, natural log (x/÷ 1.65). */
 const MAX_STEP = 0.5;
 
@@ -344,7 +347,7 @@ export class CostModel {
         if (old === undefined) { e.uniform![g] = { ratio, cost: Math.max(cost, 1e-12) }; return; }
         const w = sampleWeight(a, pages);
         old.ratio = (1 - w) * old.ratio + w * ratio;
-        if (cost > 0) old.cost *= Math.exp(w * Math.max(-MAX_STEP, Math.min(MAX_STEP, Math.log(cost / old.cost))));
+        if (cost > 0) old.cost = costStep(old.cost, cost, w);
       });
     }
     // Re-plan after a probe, and otherwise every REPLAN_EVERY batches: on a fast link batches
@@ -400,8 +403,7 @@ export class CostModel {
     const w = first ? 1 : sampleWeight(this.alpha, pages);
     e.ratio[j] = (1 - w) * e.ratio[j] + w * ratio;
     if (cost > 0 && e.cost[j] > 0) {
-      const step = Math.max(-MAX_STEP, Math.min(MAX_STEP, Math.log(cost / e.cost[j])));
-      e.cost[j] *= Math.exp(w * step);
+      e.cost[j] = costStep(e.cost[j], cost, w);
     } else if (cost > 0) e.cost[j] = cost;
     this.measuredCell[j] = true;
   }
@@ -450,7 +452,10 @@ export class CostModel {
     // per-page codecs also splits or joins group windows, which the estimates see only later.
     if (cur === undefined || !cur.plan.every((k, c) => this.allowed[k] && (k === 0 || this.est.classFraction[c] > 0))) return best;
     const now = evaluatePlan(this.est, cur.plan, this.linkBps, cpus, this.sourceBps);
-    return now.bytesPerSecond >= best.bytesPerSecond * (1 - SWITCH_MARGIN) && now.wirePerByte <= best.wirePerByte * (1 + SWITCH_MARGIN) ? now : best;
+    // Leaving all-raw costs more than the model sees: every page is then classified, and the
+    // prediction rests on probe estimates rather than on the batches just sent.
+    const margin = isAllRaw(cur.plan) && !isAllRaw(best.plan) ? LEAVE_RAW_MARGIN : SWITCH_MARGIN;
+    return now.bytesPerSecond >= best.bytesPerSecond * (1 - margin) && now.wirePerByte <= best.wirePerByte * (1 + margin) ? now : best;
   }
 }
 
@@ -462,6 +467,22 @@ export class CostModel {
  */
 function sampleWeight(alpha: number, pages: number): number {
   return Math.min(0.6, alpha * Math.max(1, pages / 128));
+}
+
+function isAllRaw(plan: Plan): boolean {
+  return plan.every((k) => k === 0);
+}
+
+/**
+ * A cost estimate moved towards a new sample: in log space, by at most MAX_STEP, and faster down
+ * than up. The timings are wall time on shared cores: a sample can only be slowed by preemption,
+ * never sped up, so a fast sample is believed at once and a slow one only a little. The estimate
+ * then tracks what a codec costs when it runs; how much of the CPU the workers really get is
+ * the pool's measured efficiency (setCpuBound), applied to every choice alike.
+ */
+function costStep(old: number, sample: number, w: number): number {
+  const step = Math.max(-MAX_STEP, Math.min(MAX_STEP, Math.log(sample / old)));
+  return old * Math.exp((step < 0 ? Math.min(1, 2 * w) : w / 3) * step);
 }
 
 function round(x: number, digits: number): number {
