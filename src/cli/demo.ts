@@ -79,7 +79,10 @@ function table(m: DemoRow, p: DemoRow): string {
   let out = lines.map((l) => `${l[0].padEnd(w0)}  ${l[1].padEnd(w1)}  ${l[2]}`).join('\n') + '\n';
   if (m.error) out += `mecom failed: ${m.error}\n`;
   if (p.error) out += `plain failed: ${p.error}\n`;
-  if (m.wireBytes && p.wireBytes) out += `mecom put ${((1 - m.wireBytes / p.wireBytes) * 100).toFixed(1)}% fewer bytes on the wire than plain QEMU.\n`;
+  if (m.wireBytes && p.wireBytes) {
+    const less = (1 - m.wireBytes / p.wireBytes) * 100;
+    out += `mecom put ${Math.abs(less).toFixed(1)}% ${less >= 0 ? 'fewer' : 'more'} bytes on the wire than plain QEMU.\n`;
+  }
   return out;
 }
 

@@ -78,7 +78,7 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('Live evaluation: migrate real guests under every mode over shaped links and compare (needs root)')
     .option('--workloads <list>', 'comma-separated: idle, memwrite-slow, memwrite, hog, compile, random (default all)')
-    .option('--modes <list>', 'comma-separated: plain, xen, mecom, mecom-zero, mecom-wkdm, mecom-lz4, mecom-zstd, qemu-xbzrle, qemu-multifd-zstd, qemu-multifd-zlib, pipe-zstd (default all)')
+    .option('--modes <list>', 'comma-separated: plain, xen, mecom, mecom-classifier, mecom-zero, mecom-wkdm, mecom-lz4, mecom-zstd, qemu-xbzrle, qemu-multifd-zstd, qemu-multifd-zlib, pipe-zstd (default all)')
     .option('--links <list>', 'comma-separated: 100mbit, 1gbit, 10gbit, loopback (default 1gbit)')
     .option('--runs <n>', 'runs per cell (default 3)', intOption(1, 1000))
     .option('--json', 'print one JSON row per run on stdout instead of the table')
