@@ -64,8 +64,10 @@ test('plans: every codec choice per class round-trips, group blocks included', (
   for (let a = 0; a < N_CHOICES; a++) {
     for (let b = 0; b < N_CHOICES; b++) {
       const plan = [a, b, (a + b) % N_CHOICES];
+      const before = enc.pagesByCodec().fill ?? 0;
       const f = enc.encode(batch, { plan, probe: (a + b) % 3 === 0 });
       assert.ok(Buffer.from(dec.decode(f).span).equals(Buffer.from(span)), `plan ${plan}`);
+      assert.ok((enc.pagesByCodec().fill ?? 0) > before, `plan ${plan}: the FILL page was sent as FILL`);
       const m = enc.lastMeasure!;
       assert.equal(m.pages, batch.pageCount);
       assert.ok(m.seconds > 0 && m.baseSeconds >= 0);

@@ -5,7 +5,7 @@ import { readProcessPages } from '../../../src/eval/corpus.js';
 /** A batch of real pages of this process plus special pages, with random glue; returns the batch and its expected span. */
 export function sampleBatch(pages = 24, seedGlue = true): { batch: Batch; span: Uint8Array } {
   const real = readProcessPages('self', pages);
-  const b = new BatchBuilder(pages + 3);
+  const b = new BatchBuilder(pages + 4);
   const parts: Uint8Array[] = [];
   const add = (p: Uint8Array, off: number, addr: number) => {
     const g = seedGlue ? randomBytes(addr % 17) : new Uint8Array(0);
@@ -17,6 +17,10 @@ export function sampleBatch(pages = 24, seedGlue = true): { batch: Batch; span: 
   for (let off = 0, i = 0; off < real.length; off += 4096, i++) add(real, off, i * 4096);
   add(new Uint8Array(4096), 0, 1 << 20);
   add(randomBytes(4096), 0, (1 << 20) + 4096);
+  // One 64-bit word repeated (a FILL page), not all one byte.
+  const fill = new Uint8Array(4096);
+  for (let i = 0; i < 4096; i++) fill[i] = (i % 8) * 17 + 1;
+  add(fill, 0, (1 << 20) + 8192);
   const tail = new Uint8Array(300).fill(9);
   b.appendGlue(tail, 0, tail.length);
   parts.push(tail);
