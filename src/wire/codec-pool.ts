@@ -21,6 +21,9 @@ import os from 'node:os';
 import { batchBuffers, copyBatch, type Batch } from './batch.js';
 import type { CodecPolicy } from './frame-encode.js';
 import { OrderedPool } from './worker-pool.js';
+import { FrameDecoder } from './frame-decode.js';
+import { ENTRY_CODEC, FRAME_HEADER_LENGTH, FRAME_MAX_PAGES, OFF_PAGE_COUNT, PAGE_ENTRY_LENGTH } from './frame-format.js';
+import { CodecId } from '../codec/ids.js';
 import { CostModel, type CodecChoice, type EncodeMeasure, type ModelSnapshot } from '../codec/cost-model.js';
 
 const WORKER = new URL('./codec-worker.js', import.meta.url);
@@ -60,6 +63,23 @@ interface EncodeResult { frame: Uint8Array; batch: Batch; measure: EncodeMeasure
 /** A frame and the batch it was made from, handed back for reuse (BatchBuilder.recycle). */
 export interface Encoded { frame: Uint8Array; batch: Batch }
 interface DecodeResult { span: Uint8Array; pageCount: number; frameLength: number }
+
+/**
+ * True if a well-formed frame's page table holds only RAW, ZERO and FILL pages (decoding it is a
+ * copy). Reads the header and table only where they are in bounds; anything else is false and
+ * goes to a worker, whose decoder checks every rule.
+ */
+function onlyCopies(frame: Uint8Array): boolean {
+  if (frame.length < FRAME_HEADER_LENGTH) return false;
+  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const n = dv.getUint32(OFF_PAGE_COUNT, true);
+  if (n > FRAME_MAX_PAGES || FRAME_HEADER_LENGTH + n * PAGE_ENTRY_LENGTH > frame.length) return false;
+  for (let i = 0, e = FRAME_HEADER_LENGTH + ENTRY_CODEC; i < n; i++, e += PAGE_ENTRY_LENGTH) {
+    const c = frame[e];
+    if (c !== CodecId.Raw && c !== CodecId.Zero && c !== CodecId.Fill) return false;
+  }
+  return true;
+}
 
 /** A copy on a fresh ArrayBuffer (Buffer#slice would return a view, so copy explicitly). */
 function copyBytes(a: Uint8Array): Uint8Array {
@@ -187,9 +207,13 @@ export interface DecodePoolOptions extends PoolCommonOptions {
 export class DecodePool {
   readonly threads: number;
   private readonly pool: OrderedPool<DecodeResult>;
+  private readonly maxLength?: number;
+  /** Decoder for frames decoded on this thread (see `submit`). */
+  private here?: FrameDecoder;
 
   constructor(opts: DecodePoolOptions = {}) {
     this.threads = opts.threads ?? defaultThreads();
+    this.maxLength = opts.maxLength;
     this.pool = new OrderedPool<DecodeResult>({
       script: WORKER, threads: this.threads, maxInFlight: opts.maxInFlight, maxCpuPercent: opts.maxCpuPercent,
       workerData: { kind: 'decode', maxLength: opts.maxLength }, name: 'decode',
@@ -210,6 +234,14 @@ export class DecodePool {
    * (then its whole ArrayBuffer is moved to the worker).
    */
   submit(frame: Uint8Array, opts: { transfer?: boolean } = {}): Promise<{ span: Uint8Array; pageCount: number }> {
+    if (onlyCopies(frame)) {
+      // Raw, zero and fill pages only: decoding is a copy, cheaper here than the trip to a
+      // worker (copy in, two messages, copy out). Settles in order with the workers' jobs.
+      return this.pool.runHere(() => {
+        const d = (this.here ??= new FrameDecoder({ maxLength: this.maxLength })).decode(frame);
+        return { span: copyBytes(d.span), pageCount: d.pageCount, frameLength: d.frameLength };
+      });
+    }
     const f = opts.transfer ? frame : copyBytes(frame);
     return this.pool.run({ frame: f }, [f.buffer as ArrayBuffer]);
   }

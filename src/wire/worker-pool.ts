@@ -160,6 +160,29 @@ export class OrderedPool<Res> extends EventEmitter<{ available: []; idle: []; fa
     return p;
   }
 
+  /**
+   * Run `compute` here, on the calling thread, now, and settle its promise in submission order
+   * with the workers' jobs, as if it were one. For jobs cheaper than the trip to a worker (the
+   * copy in, two messages, the copy out). A throw rejects the promise with it (MecomError kept,
+   * anything else wrapped as MECOM_POOL_JOB).
+   */
+  runHere(compute: () => Res): Promise<Res> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new PoolError(PoolCodes.closed, `${this.opts.name} pool is closed`));
+    let resolve!: (v: Res) => void, reject!: (e: MecomError) => void;
+    const p = new Promise<Res>((res, rej) => { resolve = res; reject = rej; });
+    const job: Job<Res> = { seq: this.seq++, msg: undefined, transfer: [], done: true, ok: true, resolve, reject };
+    try {
+      job.value = compute();
+    } catch (err) {
+      job.ok = false;
+      job.error = err instanceof MecomError ? err : new PoolError(PoolCodes.job, `${this.opts.name} job failed: ${(err as Error)?.message ?? String(err)}`);
+    }
+    this.order.push(job as Job<unknown>);
+    this.settleInOrder();
+    return p;
+  }
+
   /** Stop the workers. Unsettled jobs reject with MECOM_POOL_CLOSED. */
   async close(): Promise<void> {
     if (this.closed) return;

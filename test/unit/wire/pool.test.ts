@@ -37,6 +37,22 @@ test('pool: results settle in submission order although workers finish out of or
   await pool.close();
 });
 
+test('pool: jobs run here settle in order with the workers\' jobs; a throw rejects in its place', async () => {
+  const pool = testPool(2, 8);
+  const seen: string[] = [];
+  const jobs: Promise<void>[] = [];
+  for (let i = 0; i < 12; i++) {
+    if (pool.full) await pool.whenAvailable();
+    const p = i % 3 === 1
+      ? pool.runHere(() => { if (i === 7) throw new Error('bad here'); return i; })
+      : pool.run({ v: i, delay: 20 - i });
+    jobs.push(p.then((v) => { seen.push(String(v)); }, (e: Error) => { seen.push(`err:${e.message}`); }));
+  }
+  await Promise.all(jobs);
+  assert.deepEqual(seen, ['0', '1', '2', '3', '4', '5', '6', 'err:test job failed: bad here', '8', '9', '10', '11']);
+  await pool.close();
+});
+
 test('pool: back-pressure under a slow consumer keeps in-flight jobs and sink queue bounded', async () => {
   const pool = testPool(2, 3);
   // Sink: accepts a result, "drains" one every 10 ms; write() returns false when 2 are queued.
@@ -147,6 +163,28 @@ test('DecodePool: a corrupt frame rejects with the WireError code; later frames 
   const p2 = dec.submit(frame);
   await assert.rejects(p1, (e: unknown) => e instanceof WireError && e.code === WireCodes.checksum);
   assert.ok(Buffer.from((await p2).span).equals(Buffer.from(span)));
+  await dec.close();
+});
+
+test('DecodePool: raw/zero/fill frames decode on the calling thread, in order with worker frames, checksum still checked', async () => {
+  const { batch, span } = sampleBatch(6);
+  const raw = new FrameEncoder({ policy: 'zero' }).encode(batch);
+  const zstd = new FrameEncoder({ policy: 'zstd' }).encode(batch);
+  const bad = Uint8Array.from(raw);
+  bad[bad.length - 20] ^= 1;
+  const dec = new DecodePool({ threads: 1 });
+  const order: string[] = [];
+  const ps = [
+    dec.submit(zstd).then((r) => { order.push('zstd'); return r; }),
+    dec.submit(raw).then((r) => { order.push('raw'); return r; }),
+    dec.submit(bad).then(() => { order.push('bad'); }, (e: unknown) => { order.push(e instanceof WireError ? e.code : 'other'); }),
+    dec.submit(raw).then((r) => { order.push('raw2'); return r; }),
+  ];
+  const [a, b, , d] = await Promise.all(ps);
+  assert.deepEqual(order, ['zstd', 'raw', WireCodes.checksum, 'raw2']);
+  for (const r of [a, b, d]) assert.ok(Buffer.from((r as { span: Uint8Array }).span).equals(Buffer.from(span)));
+  // The span is the caller's: a later frame does not overwrite it.
+  assert.notEqual((b as { span: Uint8Array }).span.buffer, (d as { span: Uint8Array }).span.buffer);
   await dec.close();
 });
 
