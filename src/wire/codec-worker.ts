@@ -6,7 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { FrameEncoder, warmUpEncoders, type CodecPolicy } from './frame-encode.js';
+import { FrameEncoder, type CodecPolicy } from './frame-encode.js';
+import { warmUpEncoders } from './encoder-warmup.js';
 import { FrameDecoder } from './frame-decode.js';
 import type { Plan } from '../codec/cost-model.js';
 import { serializeError } from './worker-pool.js';

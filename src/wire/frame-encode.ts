@@ -7,19 +7,21 @@
  *   codec setting per class, and the `-group` settings compress all their pages together in one
  *   zstd or lz4 call ("Group blocks"). The policies `lz4-group` and `zstd-group` are fixed plans.
  * With a plan the encoder measures what each codec cost and produced (`lastMeasure`), and with
- * `probe` it also measures the alternatives on a few pages of each class, for the cost model.
+ * `probe` it also measures the alternatives on a few pages of each class, for the cost model
+ * (src/wire/probe.ts). Group blocks are compressed by src/wire/group-compress.ts.
  */
 import { performance } from 'node:perf_hooks';
 import { xxh64 } from '@node-rs/xxhash';
-import { compressSync as lz4Compress } from 'lz4-napi';
 import zstd from 'zstd-napi/binding.js';
 import { CodecId, CODEC_NAMES, GROUP_LZ4, GROUP_TAGS, GROUP_ZSTD, PAGE_SIZE, codecName } from '../codec/ids.js';
 import { PageEncoder, PAGE_POLICIES, type PagePolicy } from '../codec/page-encoder.js';
 import { ZstdContext, ZSTD_DEFAULT_LEVEL } from '../codec/zstd.js';
 import {
-  CODEC_CHOICES, GROUP_CHOICES, GROUP_RECORD_WIDTH, N_CHOICES, N_CLASSES, UNIFORM_WIDTH, cellIndex, emptyCells, planFromChoice, type EncodeMeasure, type Plan,
+  CODEC_CHOICES, GROUP_RECORD_WIDTH, N_CLASSES, cellIndex, emptyCells, planFromChoice, type EncodeMeasure, type Plan,
 } from '../codec/cost-model.js';
 import type { Batch } from './batch.js';
+import { GroupCompressor } from './group-compress.js';
+import { PROBE_GROUP_PAGES, noteUniform, probeAlternatives } from './probe.js';
 import { WireCodes, WireError } from './errors.js';
 import {
   ENTRY_ADDR_HI, ENTRY_ADDR_LO, ENTRY_CODEC, ENTRY_GLUE_BEFORE, ENTRY_LENGTH, ENTRY_RESERVED,
@@ -58,14 +60,10 @@ export interface FrameEncoderStats {
 }
 
 const GLUE_ZSTD_LEVEL = 1;
-/** Pages per class measured with every alternative when probing. */
-export const PROBE_PAGES = 8;
-/** Pages per class for probing the group settings. */
-export const PROBE_GROUP_PAGES = 32;
 /** Marks a page whose payload is the page itself (RAW) or none (ZERO) or lives in a group block. */
 const NO_PAYLOAD = -1;
 const GROUP_INDEX: Record<number, number> = { [GROUP_LZ4]: 0, [GROUP_ZSTD]: 1 };
-const CHOICE_RAW = 0, CHOICE_WKDM = 1, CHOICE_LZ4 = 2, CHOICE_ZSTD = 3, CHOICE_LZ4G = 4, CHOICE_ZSTDG = 5;
+const CHOICE_RAW = 0, CHOICE_LZ4G = 4, CHOICE_ZSTDG = 5;
 const CHOICE_CODEC = [CodecId.Raw, CodecId.Wkdm, CodecId.Lz4, CodecId.Zstd];
 
 /** Classifier codec -> page class (index into PAGE_CLASSES), -1 for zero/fill. */
@@ -83,15 +81,15 @@ export class FrameEncoder {
   private readonly pe: PageEncoder;
   private readonly fixedPlan: Plan | undefined;
   private readonly glueZstd = new ZstdContext(GLUE_ZSTD_LEVEL);
-  private readonly groupZstd: ZstdContext;
   private payloads = new Uint8Array(256 * PAGE_SIZE);
   private codecs = new Uint8Array(256);
   private lengths = new Uint32Array(256);
   private payOff = new Int32Array(256);
   private cls = new Int8Array(256);
-  private groupScratch = Buffer.alloc(0);
-  private groupOut = Buffer.alloc(0);
-  private probeOut = Buffer.alloc(0);
+  /** Group blocks of the frame being encoded. */
+  private readonly groups: GroupCompressor;
+  /** Probes compress into buffers of their own: the frame's group blocks must survive them. */
+  private readonly probeGroups: GroupCompressor;
   private glueOut = Buffer.alloc(0);
   private readonly counts = new Float64Array(CODEC_NAMES.length + 2);
   private frames = 0;
@@ -107,7 +105,9 @@ export class FrameEncoder {
     const group = opts.policy === 'lz4-group' || opts.policy === 'zstd-group';
     this.fixedPlan = group ? planFromChoice(opts.policy as 'lz4-group' | 'zstd-group') : undefined;
     this.pe = new PageEncoder({ policy: group ? 'adaptive' : (opts.policy as PagePolicy), zstdLevel: opts.zstdLevel });
-    this.groupZstd = new ZstdContext(opts.zstdLevel ?? ZSTD_DEFAULT_LEVEL);
+    const groupZstd = new ZstdContext(opts.zstdLevel ?? ZSTD_DEFAULT_LEVEL);
+    this.groups = new GroupCompressor(groupZstd);
+    this.probeGroups = new GroupCompressor(groupZstd);
   }
 
   encode(batch: Batch, opts: EncodeOptions = {}): Uint8Array {
@@ -129,17 +129,15 @@ export class FrameEncoder {
     }
     if (g > glueLength) throw new WireError(WireCodes.range, `glueBefore sums to ${g}, more than the ${glueLength} glue bytes`);
 
-    let pos: number;
     const groupLen = [0, 0];
     if (plan === undefined) {
-      pos = this.encodePages(batch);
+      this.encodePages(batch);
       this.lastMeasure = null;
     } else {
       const m = this.newMeasure(batch);
       m.plan = [...plan];
-      pos = this.encodePlanned(batch, plan, m, groupLen, !!opts.probe);
-      if (opts.probe) this.probe(batch, plan, m, opts.probeGroupPages ?? PROBE_GROUP_PAGES);
-      m.probeSeconds = this.probeSeconds;
+      this.encodePlanned(batch, plan, m, groupLen, !!opts.probe);
+      m.probeSeconds = opts.probe ? probeAlternatives({ pe: this.pe, cls: this.cls, groups: this.probeGroups }, batch, plan, m, opts.probeGroupPages ?? PROBE_GROUP_PAGES) : 0;
       this.lastMeasure = m;
     }
 
@@ -199,7 +197,7 @@ export class FrameEncoder {
       if (L === 0) continue;
       const stored = L - GROUP_BLOCK_PREFIX;
       dv.setUint32(p, stored, true);
-      out.set(this.groupBlock(tag).subarray(0, stored), p + GROUP_BLOCK_PREFIX);
+      out.set(this.groups.block(tag).subarray(0, stored), p + GROUP_BLOCK_PREFIX);
       p += L;
     }
     // "Checksum": one hash over the frame as sent. (Version 2 hashed the decoded span, which the
@@ -326,17 +324,6 @@ export class FrameEncoder {
     return pos;
   }
 
-  /** Record a whole-batch group measurement (see EncodeMeasure.uniform). */
-  private noteUniform(m: EncodeMeasure, k: number, pages: number, outBytes: number, seconds: number): void {
-    const g = GROUP_CHOICES.indexOf(k as 4 | 5);
-    if (g < 0) return;
-    m.uniform ??= new Array(GROUP_CHOICES.length * UNIFORM_WIDTH).fill(0);
-    const o = g * UNIFORM_WIDTH;
-    m.uniform[o] += pages;
-    m.uniform[o + 1] += outBytes;
-    m.uniform[o + 2] += seconds;
-  }
-
   /**
    * Compress every page tagged `tag` together. Returns the block length including its prefix, or
    * 0 when the block would not be smaller than the pages: they are then sent RAW.
@@ -344,8 +331,8 @@ export class FrameEncoder {
   private encodeGroup(batch: Batch, tag: number, members: number, m: EncodeMeasure): number {
     const n = batch.pageCount;
     const ts = performance.now();
-    const src = this.gather(batch, members, (i) => this.codecs[i] === tag);
-    const stored = this.compressGroup(tag, src);
+    const src = this.groups.gather(batch, members, (i) => this.codecs[i] === tag);
+    const stored = this.groups.compress(tag, src);
     const dt = (performance.now() - ts) / 1000;
     const ok = stored > 0 && stored + GROUP_BLOCK_PREFIX < members * PAGE_SIZE;
     const k = tag === GROUP_LZ4 ? CHOICE_LZ4G : CHOICE_ZSTDG;
@@ -353,7 +340,7 @@ export class FrameEncoder {
     // Every classified page in this one group: that is the whole-batch measurement itself.
     let classified = 0;
     for (let c = 0; c < N_CLASSES; c++) classified += m.classPages[c];
-    if (members === classified) this.noteUniform(m, k, members, outBytes, dt);
+    if (members === classified) noteUniform(m, k, members, outBytes, dt);
     // The block as a whole; the model splits it among the member classes.
     const rec = m.groups ??= [];
     const o = rec.length;
@@ -370,113 +357,8 @@ export class FrameEncoder {
     return 0;
   }
 
-  /** Copy the selected pages, in order, into one contiguous scratch buffer. */
-  private gather(batch: Batch, count: number, pick: (i: number) => boolean): Buffer {
-    const need = count * PAGE_SIZE;
-    if (this.groupScratch.length < need) this.groupScratch = Buffer.alloc(Math.max(need, 256 * PAGE_SIZE));
-    let o = 0;
-    for (let i = 0; i < batch.pageCount && o < need; i++) {
-      if (!pick(i)) continue;
-      this.groupScratch.set(batch.pages.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), o);
-      o += PAGE_SIZE;
-    }
-    return this.groupScratch.subarray(0, need);
-  }
-
-  /** Compress src with the group's codec into the block scratch; returns stored length or -1. */
-  private compressGroup(tag: number, src: Buffer): number {
-    if (tag === GROUP_ZSTD) {
-      const bound = zstd.compressBound(src.length);
-      if (this.groupOut.length < bound) this.groupOut = Buffer.alloc(bound);
-      this.zstdBlock = this.groupOut;
-      return this.groupZstd.compress(this.groupOut, src);
-    }
-    const r = lz4Compress(src);
-    this.lz4Block = r.subarray(4); // drop lz4-napi's size prefix ("Codec tags": bare LZ4 block)
-    return r.length - 4;
-  }
-
-  private zstdBlock: Uint8Array = new Uint8Array(0);
-  private lz4Block: Uint8Array = new Uint8Array(0);
-  private probeSeconds = 0;
-
-  private groupBlock(tag: number): Uint8Array {
-    return tag === GROUP_ZSTD ? this.zstdBlock : this.lz4Block;
-  }
-
-  /**
-   * Measure the choices the plan did not use, on up to PROBE_PAGES pages of each class. Results
-   * go into the measurement only; the frame is unchanged. Group blocks of the frame are kept
-   * safe: probing uses its own copies.
-   */
-  private probe(batch: Batch, plan: Plan, m: EncodeMeasure, groupPages: number): void {
-    const t0 = performance.now();
-    const pe = this.pe;
-    const keepZstd = this.zstdBlock, keepLz4 = this.lz4Block, keepOut = this.groupOut;
-    // Probing must not overwrite a group block the frame still needs: it compresses into a
-    // buffer of its own, kept across probes (a fresh one would time page faults, not zstd).
-    this.groupOut = this.probeOut;
-    for (let c = 0; c < N_CLASSES; c++) {
-      // Group settings gain from a wide window, so they are probed on more pages than per-page
-      // codecs (a group of 8 pages would understate what a batch-wide group achieves).
-      const all: number[] = [];
-      for (let i = 0; i < batch.pageCount && all.length < groupPages; i++) if (this.cls[i] === c) all.push(i);
-      if (all.length === 0) continue;
-      const idx = all.slice(0, PROBE_PAGES);
-      for (let k = 0; k < N_CHOICES; k++) {
-        if (k === plan[c]) continue;
-        const cell = cellIndex(c, k);
-        if (k === CHOICE_RAW) {
-          m.cells[cell] += idx.length;
-          m.cells[cell + 1] += idx.length * PAGE_SIZE;
-          continue;
-        }
-        if (k === CHOICE_LZ4G || k === CHOICE_ZSTDG) {
-          const set = new Set(all);
-          const ts = performance.now();
-          const src = this.gather(batch, all.length, (i) => set.has(i));
-          const stored = this.compressGroup(k === CHOICE_LZ4G ? GROUP_LZ4 : GROUP_ZSTD, src);
-          const dt = (performance.now() - ts) / 1000;
-          const ok = stored > 0 && stored + GROUP_BLOCK_PREFIX < src.length;
-          m.cells[cell] += all.length;
-          m.cells[cell + 1] += ok ? stored + GROUP_BLOCK_PREFIX : src.length;
-          m.cells[cell + 2] += dt;
-          continue;
-        }
-        for (const i of idx) {
-          pe.classify(batch.pages, i * PAGE_SIZE);
-          const ts = performance.now();
-          pe.encodeAs(CHOICE_CODEC[k]);
-          const dt = (performance.now() - ts) / 1000;
-          m.cells[cell] += 1;
-          m.cells[cell + 1] += pe.length;
-          m.cells[cell + 2] += dt;
-        }
-      }
-    }
-    // Whole-batch groups (every classified page of the batch: a sample would understate the
-    // window's gain, and the estimate must match what the plan would send), unless the plan is
-    // already one. Costs a batch's worth of group compression; the probe budget rations it.
-    let total = 0;
-    for (let i = 0; i < batch.pageCount; i++) if (this.cls[i] >= 0) total++;
-    for (const k of GROUP_CHOICES) {
-      if (total === 0 || plan.every((p, c) => p === k || m.classPages[c] === 0)) continue;
-      const ts = performance.now();
-      const src = this.gather(batch, total, (i) => this.cls[i] >= 0);
-      const stored = this.compressGroup(k === CHOICE_LZ4G ? GROUP_LZ4 : GROUP_ZSTD, src);
-      const dt = (performance.now() - ts) / 1000;
-      const ok = stored > 0 && stored + GROUP_BLOCK_PREFIX < src.length;
-      this.noteUniform(m, k, src.length / PAGE_SIZE, ok ? stored + GROUP_BLOCK_PREFIX : src.length, dt);
-    }
-    this.probeOut = this.groupOut;
-    this.zstdBlock = keepZstd;
-    this.lz4Block = keepLz4;
-    this.groupOut = keepOut;
-    this.probeSeconds = (performance.now() - t0) / 1000;
-  }
 
   private reserve(n: number): void {
-    this.probeSeconds = 0;
     if (this.codecs.length < n) {
       this.codecs = new Uint8Array(n);
       this.lengths = new Uint32Array(n);
@@ -485,31 +367,6 @@ export class FrameEncoder {
       this.payloads = new Uint8Array(n * PAGE_SIZE);
     }
   }
-}
-
-/**
- * Run every plan path (each codec choice, probes, and the all-raw path) on synthetic pages until
- * V8 has optimised them, so the cost model's first measurements time optimised code rather than
- * the interpreter: a codec the plan does not use runs only in probes and would otherwise stay
- * cold and look many times slower than it is. Takes a few tens of ms; worker threads call it at
- * start.
- */
-export function warmUpEncoders(): void {
-  const n = 64;
-  const pages = new Uint8Array(n * PAGE_SIZE);
-  const w = new Uint32Array(pages.buffer);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < w.length; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    const page = i >> 10;
-    // Zero pages, pointer-like words, text-like bytes and noise: every class appears.
-    const k = page % 4;
-    w[i] = k === 0 ? 0 : k === 1 ? 0x7f000000 + ((x >>> 0) & 0xfff0) : k === 2 ? (((x >>> 0) & 0x3f3f3f3f) | 0x20202020) >>> 0 : x >>> 0;
-  }
-  const batch: Batch = { pageCount: n, pages, addrs: Float64Array.from({ length: n }, (_, i) => i * PAGE_SIZE), glue: new Uint8Array(0), glueLength: 0, glueBefore: new Uint32Array(n) };
-  const e = new FrameEncoder({ policy: 'adaptive' });
-  for (let r = 0; r < 24; r++) e.encode(batch, { plan: [r % N_CHOICES, (r + 2) % N_CHOICES, (r + 4) % N_CHOICES], probe: r % 4 === 0 });
-  for (let r = 0; r < 150; r++) e.encode(batch, { plan: [0, 0, 0] });
 }
 
 export { CodecId, CODEC_CHOICES };

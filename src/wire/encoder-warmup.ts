@@ -1,0 +1,33 @@
+/**
+ * Start-up warm-up of the frame encoder's paths, so the cost model's first measurements time
+ * optimised code (see `warmUpEncoders`).
+ */
+import { PAGE_SIZE } from '../codec/ids.js';
+import { N_CHOICES } from '../codec/choices.js';
+import type { Batch } from './batch.js';
+import { FrameEncoder } from './frame-encode.js';
+
+/**
+ * Run every plan path (each codec choice, probes, and the all-raw path) on synthetic pages until
+ * V8 has optimised them, so the cost model's first measurements time optimised code rather than
+ * the interpreter: a codec the plan does not use runs only in probes and would otherwise stay
+ * cold and look many times slower than it is. Takes a few tens of ms; worker threads call it at
+ * start.
+ */
+export function warmUpEncoders(): void {
+  const n = 64;
+  const pages = new Uint8Array(n * PAGE_SIZE);
+  const w = new Uint32Array(pages.buffer);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < w.length; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    const page = i >> 10;
+    // Zero pages, pointer-like words, text-like bytes and noise: every class appears.
+    const k = page % 4;
+    w[i] = k === 0 ? 0 : k === 1 ? 0x7f000000 + ((x >>> 0) & 0xfff0) : k === 2 ? (((x >>> 0) & 0x3f3f3f3f) | 0x20202020) >>> 0 : x >>> 0;
+  }
+  const batch: Batch = { pageCount: n, pages, addrs: Float64Array.from({ length: n }, (_, i) => i * PAGE_SIZE), glue: new Uint8Array(0), glueLength: 0, glueBefore: new Uint32Array(n) };
+  const e = new FrameEncoder({ policy: 'adaptive' });
+  for (let r = 0; r < 24; r++) e.encode(batch, { plan: [r % N_CHOICES, (r + 2) % N_CHOICES, (r + 4) % N_CHOICES], probe: r % 4 === 0 });
+  for (let r = 0; r < 150; r++) e.encode(batch, { plan: [0, 0, 0] });
+}
