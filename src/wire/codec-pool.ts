@@ -99,7 +99,7 @@ export class EncodePool {
   frames = 0;
   bytesIn = 0;
   bytesOut = 0;
-  /** Saturated stretches (every worker had a job): RAM bytes finished and their wall time. */
+  /** Saturated stretches (every worker had a job): the seconds the model expected for the batches finished, and their wall time. */
   private satPredicted = 0;
   private satMs = 0;
   private lastDone = -1;
@@ -231,7 +231,8 @@ export class DecodePool {
   /**
    * Decode and verify a frame; resolves, in submission order, with the span (a buffer the caller
    * owns). Rejects with the decoder's WireError. The frame is copied unless `transfer` is set
-   * (then its whole ArrayBuffer is moved to the worker).
+   * (then its whole ArrayBuffer is moved to the worker). A frame of raw, zero and fill pages only
+   * is decoded right here, before `submit` returns (the caller may reuse its bytes at once).
    */
   submit(frame: Uint8Array, opts: { transfer?: boolean } = {}): Promise<{ span: Uint8Array; pageCount: number }> {
     if (onlyCopies(frame)) {
