@@ -116,7 +116,8 @@ export class LinkMeter {
       // are the limit (strong compression on a guessed slow link) little goes through, and the
       // model would step up slowly while a fast link idles. If the guess overshoots, a queue
       // forms within one window and measures the link; the cost is one send buffer of weakly
-      // compressed frames. Once the link has been measured under a queue, only a rate close to that measurement
+      // compressed frames.
+      // Once the link has been measured under a queue, only a rate close to that measurement
       // (we were pushing as fast as we thought the link goes, and no queue formed) raises it,
       // and by a small step: otherwise a CPU-bound phase (little traffic, no queue) would
       // talk the model into a cheap codec, the queue would fill with large frames, and so on.
