@@ -237,15 +237,14 @@ export class FrameEncoder {
     return { frames: this.frames, pages: this.pages, bytesIn: this.bytesIn, bytesOut: this.bytesOut, pagesByCodec: this.pagesByCodec() };
   }
 
-  /** Page policy path: one codec decision per page. Returns payload bytes used. */
-  private encodePages(batch: Batch): number {
+  /** Page policy path: one codec decision per page. */
+  private encodePages(batch: Batch): void {
     const pe = this.pe;
     let pos = 0;
     for (let i = 0; i < batch.pageCount; i++) {
       pe.encode(batch.pages, i * PAGE_SIZE);
       pos = this.store(i, pos);
     }
-    return pos;
   }
 
   /** Record the page encoder's result for page i; payloads other than RAW go to the scratch. */
@@ -268,7 +267,7 @@ export class FrameEncoder {
   }
 
   /** Plan path: classify, encode per-page choices now, group choices in one call per codec. */
-  private encodePlanned(batch: Batch, plan: Plan, m: EncodeMeasure, groupLen: number[], probing: boolean): number {
+  private encodePlanned(batch: Batch, plan: Plan, m: EncodeMeasure, groupLen: number[], probing: boolean): void {
     const pe = this.pe;
     const n = batch.pageCount;
     let pos = 0;
@@ -321,7 +320,6 @@ export class FrameEncoder {
     if (!cheap) m.classifySeconds = classifySeconds / 1000;
     if (lz4g > 0) groupLen[0] = this.encodeGroup(batch, GROUP_LZ4, lz4g, m);
     if (zstdg > 0) groupLen[1] = this.encodeGroup(batch, GROUP_ZSTD, zstdg, m);
-    return pos;
   }
 
   /**

@@ -85,40 +85,33 @@ test('CostModel: adapts when the link changes', () => {
   assert.ok(snap.measured['words/zstd']);
 });
 
-test('CostModel: probing stays within its CPU budget when batches are cheap and the CPU is the limit', () => {
-  const m = new CostModel({ threads: 1, probeEvery: 4 });
-  m.setLink(100e9); // the CPU is the limit
+/** Runs `batches` batches through the model (1 ms each, a probe 5 ms more); returns how many it probed. */
+function countProbes(m: CostModel, batches: number, link: 'slow' | 'fast'): number {
   let probes = 0;
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < batches; i++) {
     const p = m.shouldProbe();
     m.noteSubmitted(p);
     if (p) probes++;
-    // A batch costs 1 ms, a probe 5 ms extra: at most 3% -> a probe every >= 167 batches.
-    m.observe({ ...measure('fast'), seconds: p ? 0.006 : 0.001, probeSeconds: p ? 0.005 : 0 });
+    m.observe({ ...measure(link), seconds: p ? 0.006 : 0.001, probeSeconds: p ? 0.005 : 0 });
   }
+  return probes;
+}
+
+test('CostModel: probing stays within its CPU budget when batches are cheap and the CPU is the limit', () => {
+  const m = new CostModel({ threads: 1, probeEvery: 4 });
+  m.setLink(100e9); // the CPU is the limit
+  // A batch costs 1 ms, a probe 5 ms extra: at most 2% -> a probe every >= 250 batches.
+  const probes = countProbes(m, 400, 'fast');
   assert.ok(probes <= 4 + 3, `probes ${probes}`);
   // Link-bound with the CPU mostly idle: probes may take half the idle CPU, so they come much
   // more often (a probe costs 5 batches: about every 10 batches), never more than every
   // min(probeEvery, 8) batches.
   const slow = new CostModel({ threads: 1, probeEvery: 4 });
   slow.setLink(1e6); // measured
-  let slowProbes = 0;
-  for (let i = 0; i < 40; i++) {
-    const p = slow.shouldProbe();
-    slow.noteSubmitted(p);
-    if (p) slowProbes++;
-    slow.observe({ ...measure('slow'), seconds: p ? 0.006 : 0.001, probeSeconds: p ? 0.005 : 0 });
-  }
+  const slowProbes = countProbes(slow, 40, 'slow');
   assert.ok(slowProbes >= 4 && slowProbes <= 40 / 4 + 1, `probes ${slowProbes}`);
   // The same slow link only guessed (the prior): no idle CPU is counted on, PROBE_BUDGET holds.
-  const guessed = new CostModel({ threads: 1, probeEvery: 4, priorLinkBps: 1e6 });
-  let guessedProbes = 0;
-  for (let i = 0; i < 40; i++) {
-    const p = guessed.shouldProbe();
-    guessed.noteSubmitted(p);
-    if (p) guessedProbes++;
-    guessed.observe({ ...measure('slow'), seconds: p ? 0.006 : 0.001, probeSeconds: p ? 0.005 : 0 });
-  }
+  const guessedProbes = countProbes(new CostModel({ threads: 1, probeEvery: 4, priorLinkBps: 1e6 }), 40, 'slow');
   assert.ok(guessedProbes < slowProbes, `guessed ${guessedProbes} vs measured ${slowProbes}`);
 });
 
