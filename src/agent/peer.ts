@@ -9,6 +9,7 @@ import { CONTROL_MAGIC, ControlMessage, ControlType, decodeControl, encodeContro
 import { FRAME_MAGIC, FRAME_MAX_LENGTH } from '../wire/frame-format.js';
 import { MecomError } from '../errors.js';
 import { AgentCodes, AgentError } from './errors.js';
+import { readIntoBuffer } from './read-buffer.js';
 
 export interface PeerEvents {
   control: [ControlMessage];
@@ -27,7 +28,9 @@ export class Peer extends EventEmitter<PeerEvents> {
   constructor(socket: net.Socket, private readonly what: string) {
     super();
     this.socket = socket;
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Frames are up to a few MiB: read into one reused buffer and copy each message out once
+    // (src/agent/read-buffer.ts); Node's own 64 KiB reads cost several times the CPU.
+    if (!readIntoBuffer(socket, (chunk) => this.onData(chunk, true))) socket.on('data', (chunk: Buffer) => this.onData(chunk, false));
     socket.on('error', (err) => this.fail(new AgentError(AgentCodes.peerLost, `connection to ${what} failed: ${err.message}`, { cause: err })));
     socket.on('close', () => {
       this.closed = true;
@@ -67,10 +70,11 @@ export class Peer extends EventEmitter<PeerEvents> {
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(chunk: Buffer, transient: boolean): void {
     this.bytesIn += chunk.length;
     try {
-      this.reader.push(chunk);
+      if (transient) this.reader.pushTransient(chunk);
+      else this.reader.push(chunk);
       for (let m = this.reader.next(); m !== null; m = this.reader.next()) {
         if (m.magic === CONTROL_MAGIC) this.emit('control', decodeControl(m.bytes));
         else this.emit('frame', m.bytes);

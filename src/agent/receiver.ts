@@ -151,9 +151,10 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     if (this.state !== 'streaming') {
       return this.fail(new AgentError(AgentCodes.protocol, `frame arrived in state ${this.state}`));
     }
-    // The pool copies the frame (it may be a view of the socket's chunk) and resolves, in
-    // arrival order, with a verified span the worker allocated for this frame alone.
-    this.pool.submit(bytes).then(
+    // The pool resolves, in arrival order, with a verified span this frame alone uses: a copy,
+    // or for a frame of glue only a view of the frame (`owned`: the envelope reader hands out
+    // views of the socket's chunks or buffers of its own, which nothing writes to again).
+    this.pool.submit(bytes, { owned: true }).then(
       ({ span, pageCount }) => this.onDecoded(span, pageCount),
       (err) => this.fail(asMecomError(err)),
     );
@@ -166,7 +167,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     this.pages += pageCount;
     this.streamBytes += span.byteLength;
     this.digest.update(span);
-    if (!this.qemu!.write(span) && !this.qemuFull) {
+    if (!this.qemu!.write(span) && this.qemu!.writableLength > QEMU_QUEUE_BYTES && !this.qemuFull) {
       this.qemuFull = true;
       this.qemu!.once('drain', () => {
         this.qemuFull = false;
@@ -231,3 +232,6 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     this.emit('state', s);
   }
 }
+
+/** Bytes queued for the destination QEMU before we stop reading frames (see the sender's SOCKET_QUEUE_BYTES). */
+const QEMU_QUEUE_BYTES = 4 << 20;

@@ -24,6 +24,7 @@ import { Xxh64 } from '@node-rs/xxhash';
 import { MecomError, asMecomError } from '../errors.js';
 import { QemuStreamParser, type StreamSink } from '../qemu/stream-parser.js';
 import { BatchBuilder } from '../wire/batch.js';
+import { SpanFrameBuilder } from '../wire/span-frame.js';
 import type { CodecPolicy } from '../wire/frame-encode.js';
 import { EncodePool } from '../wire/codec-pool.js';
 import { type ModelSnapshot } from '../codec/cost-model.js';
@@ -33,6 +34,7 @@ import { FRAME_VERSION } from '../wire/frame-format.js';
 import { Address, connectTcp, formatAddress, listenTcp } from './address.js';
 import { AgentCodes, AgentError } from './errors.js';
 import { Peer } from './peer.js';
+import { readIntoBuffer } from './read-buffer.js';
 import { MainThreadMeter } from './main-thread-meter.js';
 
 export interface SenderOptions {
@@ -84,6 +86,9 @@ export class Sender extends EventEmitter<SenderEvents> {
   private streamBytes = 0;
   private frames = 0;
   private readonly builder: BatchBuilder;
+  private readonly span: SpanFrameBuilder;
+  /** How the batch being filled is built; None between batches. */
+  private batchMode = BatchMode.None;
   private readonly pool: EncodePool;
   private readonly parser: QemuStreamParser;
   private flushTimer?: NodeJS.Timeout;
@@ -109,11 +114,24 @@ export class Sender extends EventEmitter<SenderEvents> {
       policy: opts.policy, zstdLevel: opts.zstdLevel, threads: opts.threads, maxCpuPercent: opts.maxCpuPercent, model: opts.model !== false,
     });
     this.pool.onAvailable(() => this.updatePause());
+    this.span = new SpanFrameBuilder(opts.batchPages);
+    // Each batch is either built for the pool (glue and pages apart) or, when the plan sends it
+    // all raw, as a pass-through frame; the choice is made at the batch's first byte.
     const sink: StreamSink = {
-      glue: (buf, start, end) => this.builder.appendGlue(buf, start, end),
+      glue: (buf, start, end) => {
+        if (this.batchMode === BatchMode.None) this.startBatch();
+        if (this.batchMode === BatchMode.Pass) this.span.appendGlue(buf, start, end);
+        else this.builder.appendGlue(buf, start, end);
+      },
       page: (buf, start, addr) => {
-        this.builder.appendPage(buf, start, addr);
-        if (this.builder.isFull()) this.flush();
+        if (this.batchMode === BatchMode.None) this.startBatch();
+        if (this.batchMode === BatchMode.Pass) {
+          this.span.appendPage(buf, start);
+          if (this.span.isFull()) this.flush();
+        } else {
+          this.builder.appendPage(buf, start, addr);
+          if (this.builder.isFull()) this.flush();
+        }
       },
       boundary: () => this.flush(),
     };
@@ -216,7 +234,9 @@ export class Sender extends EventEmitter<SenderEvents> {
     this.setState('streaming');
     this.meterTimer = setInterval(() => this.sampleMeters(), METER_INTERVAL_MS);
     this.meterTimer.unref();
-    sock.on('data', (chunk: Buffer) => this.onQemuData(chunk));
+    // The parser and the batch builders copy what they keep, so QEMU's stream can be read into
+    // one reused buffer (src/agent/read-buffer.ts): a fraction of the CPU of Node's own reads.
+    if (!readIntoBuffer(sock, (chunk) => this.onQemuData(chunk))) sock.on('data', (chunk: Buffer) => this.onQemuData(chunk));
     sock.on('end', () => this.onQemuEnd());
     sock.on('error', (err) => this.fail(new AgentError(AgentCodes.qemuLost, `source QEMU connection failed: ${err.message}`, { cause: err })));
   }
@@ -230,7 +250,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     } catch (err) {
       return this.fail(asMecomError(err));
     }
-    if (this.builder.pageCount > 0 || this.builder.glueLength > 0) this.armFlush();
+    if (this.batchMode !== BatchMode.None) this.armFlush();
     this.emit('progress', this.stats());
   }
 
@@ -276,23 +296,39 @@ export class Sender extends EventEmitter<SenderEvents> {
       this.flushTimer = undefined;
     }
     if (this.state !== 'streaming' && this.state !== 'draining') return;
-    if (this.builder.pageCount === 0 && this.builder.glueLength === 0) return;
-    // The batch's buffers are transferred to a worker; BatchBuilder.take() hands out fresh ones.
-    // Frames resolve in submission order, so writes keep the stream's order.
-    this.pool.submitReturning(this.builder.take()).then(
-      (r) => {
-        this.builder.recycle(r.batch);
-        this.writeFrame(r.frame);
-      },
-      (err) => this.fail(asMecomError(err)),
-    );
+    const mode = this.batchMode;
+    this.batchMode = BatchMode.None;
+    if (mode === BatchMode.None) return;
+    // Frames resolve in submission order, pass-through and pool frames alike, so writes keep
+    // the stream's order.
+    if (mode === BatchMode.Pass) {
+      const pages = this.span.pageCount;
+      const ram = this.span.spanLength;
+      this.pool.submitFrame(this.span.take(), pages, ram).then(
+        (frame) => this.writeFrame(frame),
+        (err) => this.fail(asMecomError(err)),
+      );
+    } else {
+      // The batch's buffers are transferred to a worker; BatchBuilder.take() hands out fresh ones.
+      this.pool.submitReturning(this.builder.take()).then(
+        (r) => {
+          this.builder.recycle(r.batch);
+          this.writeFrame(r.frame);
+        },
+        (err) => this.fail(asMecomError(err)),
+      );
+    }
     this.updatePause();
+  }
+
+  private startBatch(): void {
+    this.batchMode = this.pool.passThroughNext() ? BatchMode.Pass : BatchMode.Pool;
   }
 
   private writeFrame(frame: Uint8Array): void {
     if (this.state !== 'streaming' && this.state !== 'draining') return;
     this.frames++;
-    if (!this.peer!.write(frame) && !this.socketFull) {
+    if (!this.peer!.write(frame) && this.peer!.socket.writableLength > SOCKET_QUEUE_BYTES && !this.socketFull) {
       this.socketFull = true;
       this.peer!.socket.once('drain', () => {
         this.socketFull = false;
@@ -360,6 +396,22 @@ export class Sender extends EventEmitter<SenderEvents> {
     this.state = s;
     this.emit('state', s);
   }
+}
+
+/**
+ * Bytes queued in the receiver's socket before QEMU's reads stop. Node's own high-water mark
+ * (16 KiB) is below one frame, so honouring it stopped QEMU after every frame until the socket
+ * drained: one frame in flight per hop. A few frames keep the link busy while the next is built.
+ */
+const SOCKET_QUEUE_BYTES = 4 << 20;
+
+const enum BatchMode {
+  /** No batch is being filled. */
+  None,
+  /** Glue and pages apart, for the encode pool (src/wire/batch.ts). */
+  Pool,
+  /** The span verbatim, as a frame of glue only (src/wire/span-frame.ts). */
+  Pass,
 }
 
 /** Refresh interval of the cost model view in progress events. */

@@ -30,7 +30,10 @@ export class ChildAgent extends EventEmitter<ChildAgentEvents> {
 
   constructor(readonly role: 'send' | 'receive', args: string[], opts: { netns?: string } = {}) {
     super();
-    const argv = [CLI, role, ...args, '--json'];
+    // MECOM_AGENT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): Node flags for the
+    // agents alone, for profiling a live migration; Node refuses most of them in NODE_OPTIONS.
+    const nodeArgs = (process.env.MECOM_AGENT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const argv = [...nodeArgs, CLI, role, ...args, '--json'];
     this.proc = opts.netns
       ? spawn('ip', ['netns', 'exec', opts.netns, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });

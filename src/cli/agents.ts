@@ -50,7 +50,10 @@ async function runAgent(agent: Sender | Receiver, emit: Emit, onStart: (port: nu
   try {
     onStart(await agent.start());
     const stats = await agent.done;
-    emit('done', { ...stats });
+    // The agent's own CPU (all threads, user + system) over its life: what a migration costs
+    // the host beside QEMU, and what limits mecom when the link is faster than the host.
+    const cpu = process.cpuUsage();
+    emit('done', { ...stats, cpuSeconds: Math.round((cpu.user + cpu.system) / 1000) / 1000 });
   } catch (err) {
     const e = err as MecomError;
     emit('failed', { code: e.code, message: e.message });

@@ -127,6 +127,11 @@ export class CostModel {
     this.current = this.recompute(undefined);
   }
 
+  /** True while the plan sends every page class raw (zero and fill pages aside). */
+  get allRaw(): boolean {
+    return isAllRaw(this.current.plan);
+  }
+
   /** The plan for the next batch. */
   plan(): Plan {
     return this.current.plan;

@@ -363,7 +363,9 @@ export class QemuStreamParser {
       this.fail('MECOM_QEMU_BAD_BLOCK_LIST', `bad RAM block entry (name length ${len}, used length ${length}, ${this.memRemaining} bytes left)`,
         at, { expected: this.memRemaining, received: length });
     }
-    const idBytes = this.ub.slice(this.uo + 1, this.uo + 1 + len);
+    // A copy: the chunk is the caller's (a reused read buffer in `mecom send`), and on a Buffer
+    // `.slice` would return a view of it, not a copy.
+    const idBytes = Uint8Array.prototype.slice.call(this.ub, this.uo + 1, this.uo + 1 + len);
     blocks.push({ idstr: latin1(idBytes, 0, len), length, base, idBytes });
     this.consume(1 + len + 8);
     this.memRemaining -= length;

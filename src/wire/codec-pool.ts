@@ -31,6 +31,8 @@ const WORKER = new URL('./codec-worker.js', import.meta.url);
 /** Saturated wall time summed before the pool reports its throughput to the model. */
 const SAT_WINDOW_MS = 100;
 
+const NO_BATCH: Batch = { pageCount: 0, pages: new Uint8Array(0), addrs: new Float64Array(0), glue: new Uint8Array(0), glueLength: 0, glueBefore: new Uint32Array(0) };
+
 /** Default worker count: cores - 1, at least 1. */
 export function defaultThreads(): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
@@ -97,6 +99,8 @@ export class EncodePool {
   private readonly pool: OrderedPool<EncodeResult>;
   private readonly counts: Record<string, number> = {};
   frames = 0;
+  /** Frames of those built by the producer as pass-through frames (`submitFrame`). */
+  passThroughFrames = 0;
   bytesIn = 0;
   bytesOut = 0;
   /** Saturated stretches (every worker had a job): the seconds the model expected for the batches finished, and their wall time. */
@@ -168,6 +172,37 @@ export class EncodePool {
     });
   }
 
+  /**
+   * Whether the sender should build the next batch as a pass-through frame (a frame of glue
+   * only, src/wire/span-frame.ts) instead of submitting it: under policy `raw`, and when the cost
+   * model's plan sends every class raw and no probe is due (the batch is then counted with the
+   * model as one sent without a probe). Probe batches still go to the workers, so the model
+   * keeps measuring the codecs it is not using and can leave all-raw when the link slows.
+   */
+  passThroughNext(): boolean {
+    if (this.policy === 'raw') return true;
+    const m = this.model;
+    if (!m || !m.allRaw || m.shouldProbe()) return false;
+    m.noteSubmitted(false);
+    return true;
+  }
+
+  /**
+   * Queue a pass-through frame built on the caller's thread: it resolves in submission order
+   * with the frames of `submitReturning` (so the socket sees the stream's order), counted as
+   * `pages` raw pages.
+   */
+  submitFrame(frame: Uint8Array, pages: number, ramBytes: number): Promise<Uint8Array> {
+    this.bytesIn += ramBytes;
+    this.frames++;
+    this.bytesOut += frame.byteLength;
+    this.passThroughFrames++;
+    if (pages > 0) this.counts.raw = (this.counts.raw ?? 0) + pages;
+    // One `.then` after the pool's promise, as in submitReturning: the pool resolves jobs in
+    // order in one go, and callbacks at equal depth then run in that order too.
+    return this.pool.runHere(() => ({ frame, batch: NO_BATCH, measure: null, pagesByCodec: {} })).then((x) => x.frame);
+  }
+
   pagesByCodec(): Record<string, number> {
     return { ...this.counts };
   }
@@ -232,15 +267,19 @@ export class DecodePool {
    * Decode and verify a frame; resolves, in submission order, with the span (a buffer the caller
    * owns). Rejects with the decoder's WireError. The frame is copied unless `transfer` is set
    * (then its whole ArrayBuffer is moved to the worker). A frame of raw, zero and fill pages only
-   * is decoded right here, before `submit` returns (the caller may reuse its bytes at once).
+   * is decoded right here, before `submit` returns (the caller may reuse its bytes at once,
+   * unless it set `owned`: then it promises never to modify the frame, and a frame of glue only
+   * resolves with a view of it instead of a copy).
    */
-  submit(frame: Uint8Array, opts: { transfer?: boolean } = {}): Promise<{ span: Uint8Array; pageCount: number }> {
+  submit(frame: Uint8Array, opts: { transfer?: boolean; owned?: boolean } = {}): Promise<{ span: Uint8Array; pageCount: number }> {
     if (onlyCopies(frame)) {
       // Raw, zero and fill pages only: decoding is a copy, cheaper here than the trip to a
       // worker (copy in, two messages, copy out). Settles in order with the workers' jobs.
       return this.pool.runHere(() => {
         const d = (this.here ??= new FrameDecoder({ maxLength: this.maxLength })).decode(frame);
-        return { span: copyBytes(d.span), pageCount: d.pageCount, frameLength: d.frameLength };
+        // A frame of glue only decodes to a view of itself: no copy if the caller gave it away.
+        const own = opts.owned && d.span.buffer === frame.buffer;
+        return { span: own ? d.span : copyBytes(d.span), pageCount: d.pageCount, frameLength: d.frameLength };
       });
     }
     const f = opts.transfer ? frame : copyBytes(frame);

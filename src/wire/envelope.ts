@@ -41,6 +41,12 @@ export class EnvelopeReader {
   private readonly prefix = new Uint8Array(ENVELOPE_PREFIX_LENGTH);
   private readonly prefixView = new DataView(this.prefix.buffer);
   private failed: WireError | null = null;
+  // pushTransient: the message being assembled, its bytes so far, prefix bytes gathered, whole messages.
+  private transient = false;
+  private asm: EnvelopeMessage | null = null;
+  private asmFill = 0;
+  private prefixFill = 0;
+  private readonly ready: EnvelopeMessage[] = [];
 
   constructor(opts: EnvelopeReaderOptions) {
     if (!(opts.maxLength >= ENVELOPE_PREFIX_LENGTH)) throw new RangeError(`maxLength must be at least ${ENVELOPE_PREFIX_LENGTH}`);
@@ -51,19 +57,60 @@ export class EnvelopeReader {
 
   /** Bytes held but not yet returned. */
   get bufferedBytes(): number {
+    if (this.transient) return this.prefixFill + this.asmFill + this.ready.reduce((n, m) => n + m.bytes.length, 0);
     return this.buffered;
   }
 
   push(chunk: Uint8Array): void {
     if (this.failed) throw this.failed;
+    if (this.transient) throw new RangeError('EnvelopeReader: push after pushTransient; use one per reader');
     if (chunk.length === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     this.peekHeader();
   }
 
+  /**
+   * Like `push`, for a chunk the caller reuses as soon as this returns (a socket's shared read
+   * buffer): every message is copied, once, into a buffer of exactly its length, and the reader
+   * keeps no view of the chunk. Messages are then returned by `next` as usual. A reader takes
+   * either `push` or `pushTransient` chunks, never both.
+   */
+  pushTransient(chunk: Uint8Array): void {
+    if (this.failed) throw this.failed;
+    if (this.buffered > 0 && !this.transient) throw new RangeError('EnvelopeReader: pushTransient after push; use one per reader');
+    this.transient = true;
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.asm === null) {
+        // Gather the prefix, then check it before a byte of the message is buffered.
+        const take = Math.min(ENVELOPE_PREFIX_LENGTH - this.prefixFill, chunk.length - at);
+        this.prefix.set(chunk.subarray(at, at + take), this.prefixFill);
+        this.prefixFill += take;
+        at += take;
+        if (this.prefixFill < ENVELOPE_PREFIX_LENGTH) return;
+        const { magic, length } = this.checkPrefix(this.prefixView, 0);
+        this.asm = { magic, bytes: new Uint8Array(length) };
+        this.asm.bytes.set(this.prefix, 0);
+        this.asmFill = ENVELOPE_PREFIX_LENGTH;
+        this.prefixFill = 0;
+      }
+      const msg = this.asm;
+      const take = Math.min(msg.bytes.length - this.asmFill, chunk.length - at);
+      msg.bytes.set(chunk.subarray(at, at + take), this.asmFill);
+      this.asmFill += take;
+      at += take;
+      if (this.asmFill === msg.bytes.length) {
+        this.ready.push(msg);
+        this.asm = null;
+        this.asmFill = 0;
+      }
+    }
+  }
+
   next(): EnvelopeMessage | null {
     if (this.failed) throw this.failed;
+    if (this.transient) return this.ready.shift() ?? null;
     const hdr = this.peekHeader();
     if (hdr === null) return null;
     const { magic, length } = hdr;
@@ -94,6 +141,11 @@ export class EnvelopeReader {
       dv = this.prefixView;
       off = 0;
     }
+    return this.checkPrefix(dv, off);
+  }
+
+  /** Check a message prefix at dv[off..off+8): known magic, length within bounds (else fail for good). */
+  private checkPrefix(dv: DataView, off: number): { magic: string; length: number } {
     const m = dv.getUint32(off, true);
     const idx = this.magicValues.indexOf(m);
     if (idx < 0) {

@@ -20,7 +20,10 @@ import {
 } from './frame-format.js';
 
 export interface DecodedFrame {
-  /** The reconstructed stream bytes. A view of a buffer the decoder reuses: valid until the next decode. */
+  /**
+   * The reconstructed stream bytes: a view of a buffer the decoder reuses (valid until the next
+   * decode), or, for a frame of glue only, a view of the frame itself.
+   */
   span: Uint8Array;
   pageCount: number;
   glueLength: number;
@@ -42,6 +45,13 @@ function lengthOk(codec: number, len: number): boolean {
     case CodecId.Wkdm: return len >= WKDM_FULL_START * 4 && len < PAGE_SIZE && (len & 3) === 0;
     default: return len >= 1 && len < PAGE_SIZE;
   }
+}
+
+/** R10: xxhash64 of the frame bytes before the checksum. */
+function verifyChecksum(frame: Uint8Array, dv: DataView, payloadEnd: number): void {
+  const want = dv.getBigUint64(payloadEnd, true);
+  const got = xxh64(frame.subarray(0, payloadEnd), 0n);
+  if (got !== want) throw new WireError(WireCodes.checksum, `frame checksum ${got.toString(16)} does not match frame's ${want.toString(16)}`, { offset: payloadEnd });
 }
 
 export class FrameDecoder {
@@ -163,6 +173,11 @@ export class FrameDecoder {
       groupPages[b.tag === GROUP_LZ4 ? 0 : 1] = dst;
       this.decodeGroup(b.tag, frame.subarray(b.at, b.at + b.stored), dst, b.at);
     }
+    if (n === 0 && !glueZ) {
+      // "Frames of glue only": the span is the glue, verbatim; hand out a view of the frame.
+      verifyChecksum(frame, dv, payloadEnd);
+      return { span: glue, pageCount: 0, glueLength, frameLength };
+    }
     const groupNext = [0, 0];
     const spanLength = glueLength + n * PAGE_SIZE;
     if (this.spanBuf.length < spanLength) this.spanBuf = new Uint8Array(Math.max(spanLength, Math.min(this.spanBuf.length * 2, FRAME_MAX_GLUE + FRAME_MAX_PAGES * PAGE_SIZE)));
@@ -196,10 +211,7 @@ export class FrameDecoder {
     }
     if (g < glueLength) span.set(glue.subarray(g, glueLength), s);
     const out = span.subarray(0, spanLength);
-    // R10 checksum
-    const want = dv.getBigUint64(payloadEnd, true);
-    const got = xxh64(frame.subarray(0, payloadEnd), 0n);
-    if (got !== want) throw new WireError(WireCodes.checksum, `frame checksum ${got.toString(16)} does not match frame's ${want.toString(16)}`, { offset: payloadEnd });
+    verifyChecksum(frame, dv, payloadEnd);
     return { span: out, pageCount: n, glueLength, frameLength };
   }
 

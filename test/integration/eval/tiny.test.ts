@@ -47,7 +47,10 @@ test('a tiny cell (idle, plain + mecom, loopback) yields complete, verified rows
       assert.equal(r.wireCountedOn, 'transport');
     }
     const [plain, mecom] = ['plain', 'mecom'].map((m) => rows.find((r) => r.mode === m)!);
-    assert.ok(mecom.wireBytes! < plain.wireBytes!, `mecom ${mecom.wireBytes} B not below plain ${plain.wireBytes} B`);
+    // On loopback the link outruns the codecs, so the cost model may send every page raw (as
+    // pass-through frames: the stream plus 32 bytes a frame); it must never send much more than
+    // QEMU itself would. (That compression shrinks the wire is checked by the live migrate tests.)
+    assert.ok(mecom.wireBytes! < plain.wireBytes! * 1.1, `mecom ${mecom.wireBytes} B not within 10% of plain's ${plain.wireBytes} B`);
     const cells = summarise(rows);
     assert.equal(cells.length, 2);
     assert.equal(cells.find((c) => c.mode === 'plain')!.vsPlain.wireBytes, 0);

@@ -176,3 +176,25 @@ test('device bytes that look like EOF + VMDESCRIPTION do not end the stream earl
   p.push(data.subarray(0, cut));
   assert.throws(() => p.end(), { code: 'MECOM_QEMU_TRUNCATED' });
 });
+
+// Regression: the parser kept a view of the caller's chunk (a RAM block's name, via Buffer#slice,
+// which does not copy), so `mecom send` reading QEMU into one reused buffer refused the stream
+// at the first page of a later block ("RAM block ... was not declared in MEM_SIZE").
+test('the parser keeps no view of a pushed chunk (one reused buffer, scribbled over after each push)', () => {
+  for (const f of FIXTURES) {
+    const data = fixture(f.name);
+    const sink = new CheckingSink(data);
+    const parser = new QemuStreamParser(sink);
+    const shared = Buffer.alloc(8192);
+    for (let off = 0, i = 0; off < data.length; i++) {
+      const n = Math.min(1000 + ((i * 2654435761) % 7000), data.length - off);
+      data.copy(shared, 0, off, off + n);
+      parser.push(shared.subarray(0, n));
+      shared.fill(0xa5);
+      off += n;
+    }
+    parser.end();
+    assert.equal(sink.emitted, data.length, f.name);
+    assert.equal(parser.stats.pages, f.pages, f.name);
+  }
+});

@@ -56,3 +56,48 @@ test('envelope rejects unknown magic, short and oversize lengths before bufferin
     assert.throws(() => r.next(), (e: unknown) => e instanceof WireError && e.code === code, 'stays failed');
   }
 });
+
+/** pushTransient: the caller's chunk is one buffer, overwritten as soon as the call returns. */
+function pushShared(r: EnvelopeReader, bytes: Uint8Array, shared: Uint8Array): void {
+  shared.set(bytes);
+  r.pushTransient(shared.subarray(0, bytes.length));
+  shared.fill(0xee);
+}
+
+test('envelope pushTransient: split at every offset, no view of the chunk kept', () => {
+  const shared = new Uint8Array(stream.length);
+  for (let cut = 0; cut <= stream.length; cut++) {
+    const r = new EnvelopeReader({ maxLength: 4096, magics: ['MCF1', 'MCC1'] });
+    const out: Array<{ magic: string; bytes: Uint8Array }> = [];
+    const raw: Uint8Array[] = [];
+    pushShared(r, stream.subarray(0, cut), shared);
+    for (let m = r.next(); m !== null; m = r.next()) raw.push(m.bytes);
+    pushShared(r, stream.subarray(cut), shared);
+    for (let m = r.next(); m !== null; m = r.next()) raw.push(m.bytes);
+    // Compare the messages as returned (no copy here): they must not alias the shared chunk.
+    for (const b of raw) out.push({ magic: String.fromCharCode(...b.subarray(0, 4)), bytes: b });
+    check(out);
+    assert.equal(r.bufferedBytes, 0);
+  }
+});
+
+test('envelope pushTransient: 1-byte chunks; prefix checked before the body is buffered', () => {
+  const r = new EnvelopeReader({ maxLength: 4096, magics: ['MCF1', 'MCC1'] });
+  const out: Array<{ magic: string; bytes: Uint8Array }> = [];
+  const shared = new Uint8Array(1);
+  for (let i = 0; i < stream.length; i++) { pushShared(r, stream.subarray(i, i + 1), shared); drain(r, out); }
+  check(out);
+  const bad = new EnvelopeReader({ maxLength: 4096, magics: ['MCF1', 'MCC1'] });
+  const big = msg('MCF1', 4); new DataView(big.buffer).setUint32(4, 1 << 30, true);
+  assert.throws(() => bad.pushTransient(big.subarray(0, 8)), (e: unknown) => e instanceof WireError && e.code === WireCodes.length);
+  assert.throws(() => bad.next(), (e: unknown) => e instanceof WireError && e.code === WireCodes.length, 'stays failed');
+});
+
+test('envelope: one reader takes push or pushTransient chunks, not both', () => {
+  const a = new EnvelopeReader({ maxLength: 4096, magics: ['MCF1', 'MCC1'] });
+  a.push(stream.subarray(0, 5));
+  assert.throws(() => a.pushTransient(stream.subarray(5, 10)), RangeError);
+  const b = new EnvelopeReader({ maxLength: 4096, magics: ['MCF1', 'MCC1'] });
+  b.pushTransient(stream.subarray(0, 5));
+  assert.throws(() => b.push(stream.subarray(5, 10)), RangeError);
+});

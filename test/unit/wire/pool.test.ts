@@ -241,3 +241,56 @@ test('EncodePool.submitReturning hands the batch back intact, and BatchBuilder r
     await pool.close();
   }
 });
+
+test('EncodePool.passThroughNext: always under policy raw, never under a fixed codec', async () => {
+  const raw = new EncodePool({ policy: 'raw', threads: 1 });
+  const zstd = new EncodePool({ policy: 'zstd', threads: 1 });
+  try {
+    for (let i = 0; i < 5; i++) {
+      assert.equal(raw.passThroughNext(), true);
+      assert.equal(zstd.passThroughNext(), false);
+    }
+  } finally {
+    await Promise.all([raw.close(), zstd.close()]);
+  }
+});
+
+test('EncodePool.passThroughNext follows the cost model: pass-through on a link faster than the CPU, probes still go to the workers, none on a slow link', async () => {
+  const { batch } = sampleBatch(64);
+  const fast = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 1e12 });
+  const slow = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 1e6 });
+  try {
+    for (const pool of [fast, slow]) {
+      // Batch 0 is always a probe: it goes to the workers, and the model learns from it.
+      assert.equal(pool.passThroughNext(), false);
+      await pool.submit(batch, { transfer: false });
+    }
+    fast.model!.setLink(1e12);
+    slow.model!.setLink(1e6);
+    assert.equal(fast.model!.allRaw, true, 'raw wins when the link is far faster than any codec');
+    assert.equal(fast.passThroughNext(), true);
+    assert.equal(slow.model!.allRaw, false, 'a 1 MB/s link is worth compressing for');
+    assert.equal(slow.passThroughNext(), false);
+    // Batch 2 is a probe again (batches 0, 2, 4, 8 learn fast): back to the workers.
+    assert.equal(fast.passThroughNext(), false);
+  } finally {
+    await Promise.all([fast.close(), slow.close()]);
+  }
+});
+
+test('EncodePool.submitFrame: pass-through frames settle in order with the workers\' frames and count as raw pages', async () => {
+  const pool = new EncodePool({ policy: 'lz4', threads: 1 });
+  try {
+    const { batch } = sampleBatch(32);
+    const order: string[] = [];
+    const a = pool.submitReturning(batch, { transfer: false }).then(() => order.push('pool'));
+    const frame = new Uint8Array([1, 2, 3]);
+    const b = pool.submitFrame(frame, 7, 7 * 4104).then((f) => { assert.equal(f, frame); order.push('pass'); });
+    await Promise.all([a, b]);
+    assert.deepEqual(order, ['pool', 'pass'], 'the frame built here waits for the worker frame before it');
+    assert.equal(pool.passThroughFrames, 1);
+    assert.ok(pool.pagesByCodec().raw >= 7);
+  } finally {
+    await pool.close();
+  }
+});

@@ -1,0 +1,88 @@
+/** SpanFrameBuilder (the sender's pass-through): frames of glue only, the span verbatim. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { SpanFrameBuilder } from '../../../src/wire/span-frame.js';
+import { FrameDecoder } from '../../../src/wire/frame-decode.js';
+import { DecodePool } from '../../../src/wire/codec-pool.js';
+import { WireCodes, WireError } from '../../../src/wire/errors.js';
+import { FRAME_CHECKSUM_LENGTH, FRAME_HEADER_LENGTH, OFF_PAGE_COUNT, OFF_GLUE_LENGTH, OFF_GLUE_STORED, OFF_FLAGS } from '../../../src/wire/frame-format.js';
+
+/** A span of `pages` pages, each after a QEMU-like 8-byte header, plus a tail; built from one shared buffer. */
+function fill(b: SpanFrameBuilder, pages: number): Buffer {
+  const parts: Buffer[] = [];
+  const shared = Buffer.alloc(4096 + 8);
+  for (let i = 0; i < pages; i++) {
+    const hdr = randomBytes(8);
+    const page = randomBytes(4096);
+    hdr.copy(shared, 0); page.copy(shared, 8);
+    b.appendGlue(shared, 0, 8);
+    b.appendPage(shared, 8);
+    shared.fill(0x5a); // the builder must have copied what it keeps
+    parts.push(hdr, page);
+  }
+  const tail = Buffer.from('tail bytes of a section');
+  b.appendGlue(tail, 0, tail.length);
+  parts.push(tail);
+  return Buffer.concat(parts);
+}
+
+test('a pass-through frame is a frame of glue only that decodes to the span verbatim', () => {
+  const b = new SpanFrameBuilder(4);
+  const span = fill(b, 4);
+  assert.ok(b.isFull());
+  assert.equal(b.pageCount, 4);
+  assert.equal(b.spanLength, span.length);
+  const frame = b.take();
+  assert.ok(b.isEmpty(), 'take starts a fresh frame');
+  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  assert.equal(frame.length, FRAME_HEADER_LENGTH + span.length + FRAME_CHECKSUM_LENGTH);
+  assert.equal(dv.getUint32(OFF_PAGE_COUNT, true), 0);
+  assert.equal(dv.getUint32(OFF_GLUE_LENGTH, true), span.length);
+  assert.equal(dv.getUint32(OFF_GLUE_STORED, true), span.length);
+  assert.equal(frame[OFF_FLAGS], 0);
+  const d = new FrameDecoder().decode(frame);
+  assert.equal(d.pageCount, 0);
+  assert.deepEqual(Buffer.from(d.span), span);
+  assert.equal(d.span.buffer, frame.buffer, 'the span is a view of the frame, not a copy');
+  // The next frame is independent of the first (its buffer was not reused under it).
+  const span2 = fill(b, 2);
+  const frame2 = b.take();
+  assert.deepEqual(Buffer.from(new FrameDecoder().decode(frame2).span), span2);
+  assert.deepEqual(Buffer.from(new FrameDecoder().decode(frame).span), span);
+});
+
+test('a pass-through frame grows past its first buffer for long glue', () => {
+  const b = new SpanFrameBuilder(1);
+  const glue = randomBytes(3 << 20);
+  b.appendGlue(glue, 0, glue.length);
+  assert.deepEqual(Buffer.from(new FrameDecoder().decode(b.take()).span), glue);
+});
+
+test('a flipped byte anywhere in a pass-through frame is refused before its span is used', () => {
+  const b = new SpanFrameBuilder(2);
+  fill(b, 2);
+  const frame = b.take();
+  for (const at of [FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH + 4100, frame.length - FRAME_CHECKSUM_LENGTH - 1, frame.length - 1]) {
+    const bad = Uint8Array.from(frame);
+    bad[at] ^= 0x40;
+    assert.throws(() => new FrameDecoder().decode(bad), (e: unknown) => e instanceof WireError && e.code === WireCodes.checksum, `offset ${at}`);
+  }
+});
+
+test('DecodePool: an owned frame of glue only resolves with a view, anything else with a copy', async () => {
+  const pool = new DecodePool({ threads: 1 });
+  try {
+    const b = new SpanFrameBuilder(2);
+    const span = fill(b, 2);
+    const frame = b.take();
+    const owned = await pool.submit(frame, { owned: true });
+    assert.equal(owned.span.buffer, frame.buffer);
+    assert.deepEqual(Buffer.from(owned.span), span);
+    const copied = await pool.submit(frame);
+    assert.notEqual(copied.span.buffer, frame.buffer, 'without owned the caller may reuse the frame');
+    assert.deepEqual(Buffer.from(copied.span), span);
+  } finally {
+    await pool.close();
+  }
+});
