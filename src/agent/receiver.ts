@@ -17,6 +17,7 @@
  * its limit of frames in flight.
  */
 import net from 'node:net';
+import { performance as perf } from 'node:perf_hooks';
 import { EventEmitter } from 'node:events';
 import { Xxh64 } from '@node-rs/xxhash';
 import { MecomError, asMecomError } from '../errors.js';
@@ -62,6 +63,12 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
   private frames = 0;
   private pages = 0;
   private peerPaused = false;
+  /** STATUS reports: timer, last event-loop utilisation sample, time held back by QEMU. */
+  private statusTimer?: NodeJS.Timeout;
+  private elu = perf.eventLoopUtilization();
+  private statusAt = 0;
+  private qemuFullSince = 0;
+  private qemuWaitMs = 0;
   private settle!: { resolve: (s: ReceiverStats) => void; reject: (e: MecomError) => void };
   readonly done: Promise<ReceiverStats>;
 
@@ -144,6 +151,10 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     this.qemu.on('data', () => {}); // QEMU sends nothing without a return path; drain anyway.
     this.setState('streaming');
     this.peer!.send({ type: ControlType.Welcome, body: { protocol: PROTOCOL_VERSION, frameVersion: FRAME_VERSION } });
+    this.elu = perf.eventLoopUtilization();
+    this.statusAt = performance.now();
+    this.statusTimer = setInterval(() => this.sendStatus(), STATUS_INTERVAL_MS);
+    this.statusTimer.unref();
     this.peer!.socket.resume();
   }
 
@@ -169,12 +180,38 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     this.digest.update(span);
     if (!this.qemu!.write(span) && this.qemu!.writableLength > QEMU_QUEUE_BYTES && !this.qemuFull) {
       this.qemuFull = true;
+      this.qemuFullSince = performance.now();
       this.qemu!.once('drain', () => {
         this.qemuFull = false;
+        this.qemuWaitMs += performance.now() - this.qemuFullSince;
         this.updatePause();
       });
     }
     this.updatePause();
+  }
+
+  /** Tell the sender how loaded we are (STATUS), so its cost model can tell us from the link. */
+  private sendStatus(): void {
+    if (this.state !== 'streaming' || !this.peer) return;
+    const now = performance.now();
+    const ms = now - this.statusAt;
+    if (ms <= 0) return;
+    let wait = this.qemuWaitMs;
+    if (this.qemuFull) {
+      wait += now - this.qemuFullSince;
+      this.qemuFullSince = now;
+    }
+    const elu = perf.eventLoopUtilization(this.elu);
+    this.elu = perf.eventLoopUtilization();
+    this.statusAt = now;
+    this.qemuWaitMs = 0;
+    const round = (x: number) => Math.round(Math.min(1, Math.max(0, x)) * 1000) / 1000;
+    this.peer.send({ type: ControlType.Status, body: { ms: Math.round(ms), busy: round(elu.utilization), qemuWait: round(wait / ms) } });
+  }
+
+  private stopStatus(): void {
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    this.statusTimer = undefined;
   }
 
   /** Read from the sender only while QEMU takes data and the pool has room. */
@@ -209,6 +246,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     this.qemu!.end(() => {
       if (this.qemuError) return; // fail() already ran
       if ((this.state as ReceiverState) !== 'streaming') return;
+      this.stopStatus();
       this.setState('verified');
       void this.pool.close();
       this.peer!.finish({ type: ControlType.Verified, body: { streamBytes: this.streamBytes, digest: mine } });
@@ -219,6 +257,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
   private fail(err: MecomError): void {
     if (this.state === 'verified' || this.state === 'failed') return;
     this.setState('failed');
+    this.stopStatus();
     void this.pool.close();
     // Cut the destination first: it must fail its load, never run on unverified memory.
     this.qemu?.destroy();
@@ -232,6 +271,9 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     this.emit('state', s);
   }
 }
+
+/** How often the receiver reports its load (STATUS) while streaming. */
+const STATUS_INTERVAL_MS = 50;
 
 /** Bytes queued for the destination QEMU before we stop reading frames (see the sender's SOCKET_QUEUE_BYTES). */
 const QEMU_QUEUE_BYTES = 4 << 20;

@@ -161,6 +161,11 @@ export class Sender extends EventEmitter<SenderEvents> {
             reject(err);
             return this.fail(err);
           }
+          case ControlType.Status:
+            // Load reports may arrive until VERIFIED; before WELCOME one is a protocol error.
+            if (this.state === 'connecting') return this.fail(new AgentError(AgentCodes.protocol, 'STATUS before WELCOME'));
+            this.pool.model?.setReceiverLoad(msg.body.busy, msg.body.qemuWait);
+            return;
           case ControlType.Verified:
             return this.onVerified(msg.body.streamBytes, msg.body.digest);
           case ControlType.Abort:

@@ -42,6 +42,12 @@ export const PROBE_BUDGET = 0.02;
 /** A new plan must beat the current one by this fraction (throughput or wire bytes) to replace it. */
 const SWITCH_MARGIN = 0.05;
 
+/** Receiver load (STATUS) at which it counts as the limit, and below which it no longer does. */
+const RECEIVER_BUSY_ENTER = 0.85;
+const RECEIVER_BUSY_LEAVE = 0.65;
+const RECEIVER_WAIT_ENTER = 0.5;
+const RECEIVER_WAIT_LEAVE = 0.25;
+
 /** The margin a compressing plan needs to replace an all-raw plan. */
 const LEAVE_RAW_MARGIN = 0.15;
 
@@ -78,7 +84,10 @@ export interface ModelSnapshot {
   cpuEfficiency: number;
   /** Predicted effective throughput of the current plan, MB/s of RAM. */
   predictedMBps: number;
-  bound: 'cpu' | 'link' | 'source';
+  /** What limits the plan; 'receiver' while the receiver's load reports say it is saturated. */
+  bound: 'cpu' | 'link' | 'source' | 'receiver';
+  /** The receiver's last reported event-loop utilisation (0 before any STATUS). */
+  receiverBusy: number;
   choice: Record<PageClass, CodecChoice>;
   /** Measured ratio and MB/s per class and choice (measured cells only). */
   measured: Record<string, { ratio: number; MBps: number }>;
@@ -114,6 +123,9 @@ export class CostModel {
   /** Running averages: seconds of a batch without probing, extra seconds of a probe. */
   private batchSeconds = 0;
   private probeCost = 0;
+  /** The receiver's last reported utilisation, and whether its reports say it is the limit. */
+  private receiverBusy = 0;
+  private receiverBound = false;
 
   constructor(opts: CostModelOptions) {
     this.threads = Math.max(1, opts.threads);
@@ -236,6 +248,30 @@ export class CostModel {
     this.current = this.recompute();
   }
 
+  /**
+   * The receiver's load report (STATUS): its event loop's utilisation and the share of time the
+   * destination QEMU held it back. A receiver that is saturated (or waits on its QEMU) drains
+   * the socket at its own pace, and the link meter then reads that pace as the link's; the
+   * model would compress for a "slow link" and spend CPU that, on a shared host, the receiver
+   * needed. While the receiver is the limit the model plans as if neither link nor QEMU were
+   * (the plan with the least CPU per byte wins: all raw, i.e. pass-through frames, the
+   * receiver's cheapest too). Hysteresis: saturated from busy ≥ 0.85 or qemuWait ≥ 0.5, clear
+   * below 0.65 and 0.25.
+   */
+  setReceiverLoad(busy: number, qemuWait: number): void {
+    if (!Number.isFinite(busy) || !Number.isFinite(qemuWait)) return;
+    this.receiverBusy = busy;
+    const was = this.receiverBound;
+    if (!was && (busy >= RECEIVER_BUSY_ENTER || qemuWait >= RECEIVER_WAIT_ENTER)) this.receiverBound = true;
+    else if (was && busy < RECEIVER_BUSY_LEAVE && qemuWait < RECEIVER_WAIT_LEAVE) this.receiverBound = false;
+    if (this.receiverBound !== was) this.current = this.recompute();
+  }
+
+  /** Whether the receiver's load reports say it is the limit (see setReceiverLoad). */
+  get receiverLimited(): boolean {
+    return this.receiverBound;
+  }
+
   /** Fold one batch's measurements in and re-plan. */
   observe(m: EncodeMeasure): void {
     const a = this.alpha;
@@ -280,7 +316,8 @@ export class CostModel {
       cpus: this.cpus,
       cpuEfficiency: round(this.efficiency, 2),
       predictedMBps: round(this.current.bytesPerSecond / 1e6, 1),
-      bound: this.current.bound,
+      bound: this.receiverBound ? 'receiver' : this.current.bound,
+      receiverBusy: round(this.receiverBusy, 2),
       choice: planToRecord(this.current.plan),
       measured,
       batches: this.batches,
@@ -290,12 +327,15 @@ export class CostModel {
 
   private recompute(cur: PlanResult | undefined = this.current): PlanResult {
     const cpus = this.effectiveCpus;
-    const best = bestPlan(this.book.est, this.linkBps, cpus, 0.03, this.allowed, this.sourceBps);
+    // A saturated receiver, not the link or QEMU, sets the pace: plan for the least CPU per byte.
+    const link = this.receiverBound ? Infinity : this.linkBps;
+    const source = this.receiverBound ? Infinity : this.sourceBps;
+    const best = bestPlan(this.book.est, link, cpus, 0.03, this.allowed, source);
     // Hysteresis: keep the current plan while it is about as good. The estimates move with every
     // batch, and near-equal plans would otherwise alternate; a switch between a group and
     // per-page codecs also splits or joins group windows, which the estimates see only later.
     if (cur === undefined || !cur.plan.every((k, c) => this.allowed[k] && (k === 0 || this.book.est.classFraction[c] > 0))) return best;
-    const now = evaluatePlan(this.book.est, cur.plan, this.linkBps, cpus, this.sourceBps);
+    const now = evaluatePlan(this.book.est, cur.plan, link, cpus, source);
     // Leaving all-raw costs more than the model sees: every page is then classified, and the
     // prediction rests on probe estimates rather than on the batches just sent.
     const margin = isAllRaw(cur.plan) && !isAllRaw(best.plan) ? LEAVE_RAW_MARGIN : SWITCH_MARGIN;

@@ -8,8 +8,8 @@
  *   9  reserved                3 bytes, must be zero
  *  12  body                    UTF-8 JSON object
  *
- * Control messages are rare (a handful per migration), so JSON keeps them readable and
- * extensible; pages travel in binary frames (docs/frame-format.md).
+ * Control messages are rare (a handful per migration, plus a STATUS every 50 ms), so JSON keeps
+ * them readable and extensible; pages travel in binary frames (docs/frame-format.md).
  */
 import { MecomError } from '../errors.js';
 
@@ -17,7 +17,7 @@ export const CONTROL_MAGIC = 'MCC1';
 export const CONTROL_HEADER_LENGTH = 12;
 export const CONTROL_MAX_LENGTH = 64 * 1024;
 /** Protocol version of the agent-to-agent conversation; moves independently of the package. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export const enum ControlType {
   Hello = 1,
@@ -26,6 +26,7 @@ export const enum ControlType {
   End = 4,
   Verified = 5,
   Abort = 6,
+  Status = 7,
 }
 
 export interface HelloBody {
@@ -40,6 +41,13 @@ export interface RejectBody { reason: string; code: string }
 export interface EndBody { streamBytes: number; digest: string; frames: number }
 export interface VerifiedBody { streamBytes: number; digest: string }
 export interface AbortBody { reason: string; code: string }
+/**
+ * The receiver's load over the last `ms`: `busy` its event loop's utilisation (0..1; a thread
+ * starved of CPU counts as busy), `qemuWait` the share of the time it held the sender's frames
+ * back because the destination QEMU's socket was full. Lets the sender's cost model tell a slow
+ * link from a slow receiver, which TCP backpressure makes look alike.
+ */
+export interface StatusBody { ms: number; busy: number; qemuWait: number }
 
 export type ControlMessage =
   | { type: ControlType.Hello; body: HelloBody }
@@ -47,7 +55,8 @@ export type ControlMessage =
   | { type: ControlType.Reject; body: RejectBody }
   | { type: ControlType.End; body: EndBody }
   | { type: ControlType.Verified; body: VerifiedBody }
-  | { type: ControlType.Abort; body: AbortBody };
+  | { type: ControlType.Abort; body: AbortBody }
+  | { type: ControlType.Status; body: StatusBody };
 
 export class ControlError extends MecomError {}
 
@@ -74,6 +83,7 @@ const requiredFields: Record<number, Record<string, 'number' | 'string'>> = {
   [ControlType.End]: { streamBytes: 'number', digest: 'string', frames: 'number' },
   [ControlType.Verified]: { streamBytes: 'number', digest: 'string' },
   [ControlType.Abort]: { reason: 'string', code: 'string' },
+  [ControlType.Status]: { ms: 'number', busy: 'number', qemuWait: 'number' },
 };
 
 /** Decode one whole control message (as split by the envelope reader). */

@@ -85,6 +85,28 @@ test('CostModel: adapts when the link changes', () => {
   assert.ok(snap.measured['words/zstd']);
 });
 
+test('CostModel: a saturated receiver is not a slow link: the plan goes all raw, and back once the receiver has room', () => {
+  const m = new CostModel({ threads: 1, priorLinkBps: 12.5e6 });
+  m.observe(measure('slow'));
+  m.setLink(12.5e6); // what the link meter reads when the receiver drains the socket slowly
+  assert.equal(m.snapshot().choice.words, 'zstd-group');
+  assert.equal(m.allRaw, false);
+  m.setReceiverLoad(0.7, 0); // busy, but not saturated: still the link's reading
+  assert.equal(m.allRaw, false);
+  m.setReceiverLoad(0.95, 0);
+  assert.equal(m.receiverLimited, true);
+  assert.equal(m.allRaw, true, 'compressing would only take CPU the receiver needs');
+  assert.equal(m.snapshot().bound, 'receiver');
+  assert.equal(m.snapshot().receiverBusy, 0.95);
+  m.setReceiverLoad(0.75, 0); // inside the hysteresis band: unchanged
+  assert.equal(m.allRaw, true);
+  m.setReceiverLoad(0.3, 0.1);
+  assert.equal(m.receiverLimited, false);
+  assert.equal(m.snapshot().choice.words, 'zstd-group', 'an idle receiver means the link is what it measured');
+  m.setReceiverLoad(0.2, 0.6); // waiting on the destination QEMU counts as saturated too
+  assert.equal(m.allRaw, true);
+});
+
 /** Runs `batches` batches through the model (1 ms each, a probe 5 ms more); returns how many it probed. */
 function countProbes(m: CostModel, batches: number, link: 'slow' | 'fast'): number {
   let probes = 0;

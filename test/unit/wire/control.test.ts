@@ -23,6 +23,7 @@ test('every control message round-trips', () => {
     { type: ControlType.End, body: { streamBytes: 123456789, digest: '0123456789abcdef', frames: 7 } },
     { type: ControlType.Verified, body: { streamBytes: 1, digest: 'ffffffffffffffff' } },
     { type: ControlType.Abort, body: { reason: 'x', code: 'MECOM_X' } },
+    { type: ControlType.Status, body: { ms: 50, busy: 0.93, qemuWait: 0 } },
   ];
   for (const m of msgs) assert.deepEqual(decodeControl(encodeControl(m)), m);
 });
