@@ -82,6 +82,8 @@ export interface MigrationResult {
   transport: string;
   /** The sender's cost-model decision at the end (adaptive policy), as it reported it. */
   model?: unknown;
+  /** CPU seconds (all threads, user + system, start-up included) of each agent, mecom only. */
+  agentCpuSeconds?: { send: number; receive: number };
 }
 
 export class MigrationError extends MecomError {}
@@ -242,6 +244,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
       pagesByCodec: (sent?.pagesByCodec as Record<string, number>) ?? {},
       transport: opts.transport.kind === 'mecom' ? `mecom-${opts.transport.policy}` : 'direct',
       model: sent?.model,
+      agentCpuSeconds: sent && receiver?.result ? { send: Number(sent.cpuSeconds), receive: Number(receiver.result.cpuSeconds) } : undefined,
     };
   } catch (err) {
     await rollback(src, sourceWasRunning, [sender, receiver]);

@@ -82,6 +82,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
 
   /** Start listening; resolves with the port the sender must use. */
   async start(): Promise<number> {
+    await this.pool.ready();
     this.server = await listenTcp(this.opts.listen);
     this.server.on('connection', (sock) => this.onPeer(sock));
     return (this.server.address() as net.AddressInfo).port;

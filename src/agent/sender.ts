@@ -18,7 +18,9 @@
  * page class from measured codec speeds and ratios, the link's drain rate (LinkMeter on the
  * socket) and QEMU's own rate (SourceMeter); its decision is in `stats().model`.
  */
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import { EventEmitter } from 'node:events';
 import { Xxh64 } from '@node-rs/xxhash';
 import { MecomError, asMecomError } from '../errors.js';
@@ -28,7 +30,7 @@ import { SpanFrameBuilder } from '../wire/span-frame.js';
 import type { CodecPolicy } from '../wire/frame-encode.js';
 import { EncodePool } from '../wire/codec-pool.js';
 import { type ModelSnapshot } from '../codec/cost-model.js';
-import { LinkMeter, SourceMeter } from '../codec/meters.js';
+import { HostCpuMeter, LinkMeter, SourceMeter } from '../codec/meters.js';
 import { ControlType, PROTOCOL_VERSION } from '../wire/control.js';
 import { FRAME_VERSION } from '../wire/frame-format.js';
 import { Address, connectTcp, formatAddress, listenTcp } from './address.js';
@@ -101,8 +103,11 @@ export class Sender extends EventEmitter<SenderEvents> {
   private readonly linkMeter = new LinkMeter();
   private modelBrief?: ModelSnapshot;
   private modelBriefAt = 0;
+  private tracedAt = 0;
   private readonly sourceMeter = new SourceMeter();
   private readonly mainMeter = new MainThreadMeter();
+  private readonly hostMeter: HostCpuMeter;
+  private hostSampledAt = 0;
   private settle!: { resolve: (s: SenderStats) => void; reject: (e: MecomError) => void };
   /** Resolves once the receiver verified the whole stream; rejects with the first failure. */
   readonly done: Promise<SenderStats>;
@@ -114,6 +119,7 @@ export class Sender extends EventEmitter<SenderEvents> {
       policy: opts.policy, zstdLevel: opts.zstdLevel, threads: opts.threads, maxCpuPercent: opts.maxCpuPercent, model: opts.model !== false,
     });
     this.pool.onAvailable(() => this.updatePause());
+    this.hostMeter = new HostCpuMeter(this.pool.threads, HOST_CPU_WINDOW_MS);
     this.span = new SpanFrameBuilder(opts.batchPages);
     // Each batch is either built for the pool (glue and pages apart) or, when the plan sends it
     // all raw, as a pass-through frame; the choice is made at the batch's first byte.
@@ -186,7 +192,9 @@ export class Sender extends EventEmitter<SenderEvents> {
         software: 'mecom/0.1.0',
       },
     });
-    await welcomed;
+    // Listen for QEMU only once the workers are warmed up: their start-up (tens of ms idle,
+    // hundreds on a loaded host) must not stall the first batches of the migration.
+    await Promise.all([welcomed, this.pool.ready()]);
     this.server = await listenTcp(this.opts.listen);
     this.server.on('connection', (sock) => this.onQemu(sock));
     return (this.server.address() as net.AddressInfo).port;
@@ -333,7 +341,7 @@ export class Sender extends EventEmitter<SenderEvents> {
   private writeFrame(frame: Uint8Array): void {
     if (this.state !== 'streaming' && this.state !== 'draining') return;
     this.frames++;
-    if (!this.peer!.write(frame) && this.peer!.socket.writableLength > SOCKET_QUEUE_BYTES && !this.socketFull) {
+    if (!this.peer!.write(frame) && this.peer!.socket.writableLength > this.queueLimit() && !this.socketFull) {
       this.socketFull = true;
       this.peer!.socket.once('drain', () => {
         this.socketFull = false;
@@ -341,6 +349,12 @@ export class Sender extends EventEmitter<SenderEvents> {
       });
     }
     this.updatePause();
+  }
+
+  /** Bytes of frames allowed to wait in user space for the link (see SOCKET_QUEUE_SECONDS). */
+  private queueLimit(): number {
+    if (!this.pool.model) return 0;
+    return Math.min(SOCKET_QUEUE_MAX_BYTES, this.pool.model.link * SOCKET_QUEUE_SECONDS);
   }
 
   /** Read from QEMU only while the socket takes data and the pool has room for more batches. */
@@ -377,6 +391,20 @@ export class Sender extends EventEmitter<SenderEvents> {
     // batches and ships it, whatever the workers do: plans the workers could run faster than
     // that tie, and the model then takes the one with the fewest wire bytes.
     if (sourceChanged || mainChanged) model.setSource(Math.min(this.sourceMeter.bytesPerSecond, this.mainMeter.bytesPerSecond));
+    if (now - this.hostSampledAt >= HOST_CPU_WINDOW_MS) {
+      this.hostSampledAt = now;
+      if (this.hostMeter.sample(now, hostIdleMs(), this.pool.cpuSeconds)) model.setCpuAvailable(this.hostMeter.cores!);
+    }
+    if (TRACE_FILE) this.trace(now, queued);
+  }
+
+  /** MECOM_MODEL_TRACE=FILE: one JSON line per 50 ms of what the cost model saw and chose. */
+  private trace(now: number, queued: number): void {
+    if (now - this.tracedAt < 50) return;
+    this.tracedAt = now;
+    const m = this.pool.modelSnapshot()!;
+    const line = { t: Math.round(now), streamMB: Math.round(this.streamBytes / 1e5) / 10, queued, link: m.linkMBps, linkMeasured: this.linkMeter.measured, source: m.sourceMBps, cpus: m.availableCpus, eff: m.cpuEfficiency, bound: m.bound, busy: m.receiverBusy, choice: m.choice, batches: m.batches, pass: this.pool.passThroughFrames };
+    fs.appendFileSync(TRACE_FILE!, JSON.stringify(line) + '\n');
   }
 
   private stopWorkers(): void {
@@ -404,11 +432,13 @@ export class Sender extends EventEmitter<SenderEvents> {
 }
 
 /**
- * Bytes queued in the receiver's socket before QEMU's reads stop. Node's own high-water mark
- * (16 KiB) is below one frame, so honouring it stopped QEMU after every frame until the socket
- * drained: one frame in flight per hop. A few frames keep the link busy while the next is built.
+ * Bytes that may queue in the receiver's socket before QEMU's reads stop, as time on the link:
+ * what QEMU cannot see is added to the guest's pause at switchover (docs/wire-protocol.md "Flow
+ * control"). On a slow link this is below one frame, i.e. reads stop after every frame until the
+ * socket drained; on a fast one a few frames keep the link busy while the next is built.
  */
-const SOCKET_QUEUE_BYTES = 4 << 20;
+const SOCKET_QUEUE_SECONDS = 0.004;
+const SOCKET_QUEUE_MAX_BYTES = 4 << 20;
 
 const enum BatchMode {
   /** No batch is being filled. */
@@ -418,6 +448,19 @@ const enum BatchMode {
   /** The span verbatim, as a frame of glue only (src/wire/span-frame.ts). */
   Pass,
 }
+
+/** Window of the host CPU meter (os.cpus() reads /proc/stat: not every 10 ms). */
+const HOST_CPU_WINDOW_MS = 100;
+
+/** The host's idle milliseconds, summed over its CPUs, since boot. */
+function hostIdleMs(): number {
+  let idle = 0;
+  for (const c of os.cpus()) idle += c.times.idle;
+  return idle;
+}
+
+/** A file to trace the cost model's inputs and choices into (development aid), or undefined. */
+const TRACE_FILE = process.env.MECOM_MODEL_TRACE || undefined;
 
 /** Refresh interval of the cost model view in progress events. */
 const MODEL_VIEW_MS = 100;

@@ -42,6 +42,9 @@ export const PROBE_BUDGET = 0.02;
 /** A new plan must beat the current one by this fraction (throughput or wire bytes) to replace it. */
 const SWITCH_MARGIN = 0.05;
 
+/** Fewest cores the model assumes the workers have (setCpuAvailable). */
+const MIN_AVAILABLE_CPUS = 0.05;
+
 /** Receiver load (STATUS) at which it counts as the limit, and below which it no longer does. */
 const RECEIVER_BUSY_ENTER = 0.85;
 const RECEIVER_BUSY_LEAVE = 0.65;
@@ -80,6 +83,8 @@ export interface ModelSnapshot {
   sourceMBps: number | null;
   threads: number;
   cpus: number;
+  /** Cores the host had free for the workers at the last measurement (null before one). */
+  availableCpus: number | null;
   /** Measured / predicted encode throughput when the workers are the limit (CostModel.setCpuBound). */
   cpuEfficiency: number;
   /** Predicted effective throughput of the current plan, MB/s of RAM. */
@@ -126,6 +131,8 @@ export class CostModel {
   /** The receiver's last reported utilisation, and whether its reports say it is the limit. */
   private receiverBusy = 0;
   private receiverBound = false;
+  /** Cores free for the workers on this host (setCpuAvailable); the budget until measured. */
+  private available = Infinity;
 
   constructor(opts: CostModelOptions) {
     this.threads = Math.max(1, opts.threads);
@@ -222,9 +229,23 @@ export class CostModel {
     return this.linkBps;
   }
 
-  /** CPU budget times the measured efficiency: what the plans are evaluated with. */
+  /** CPU budget (capped by what the host has free) times the measured efficiency: what the plans are evaluated with. */
   get effectiveCpus(): number {
-    return this.cpus * this.efficiency;
+    return Math.min(this.cpus, this.available) * this.efficiency;
+  }
+
+  /**
+   * Cores the workers could have now (HostCpuMeter: the host's idle cores plus the workers'
+   * own use), then re-plan. Floored at MIN_AVAILABLE_CPUS, so an all-raw plan (which needs
+   * almost no worker CPU) is still costed, and probes still show what compression would give
+   * once cores free up.
+   */
+  setCpuAvailable(cores: number): void {
+    if (!Number.isFinite(cores)) return;
+    const next = Math.max(MIN_AVAILABLE_CPUS, cores);
+    if (Math.abs(next - this.available) < 0.05 * this.cpus) return;
+    this.available = next;
+    this.current = this.recompute();
   }
 
   /**
@@ -232,7 +253,9 @@ export class CostModel {
    * The pool takes it at each submission, to compare with what the batch then cost.
    */
   nominalCpuRate(): number {
-    return evaluatePlan(this.book.est, this.current.plan, Infinity, this.cpus, Infinity).bytesPerSecond;
+    // On the cores the host has free: the efficiency measured against it is then what the pool
+    // loses beyond that (messages, scheduling), not the host's load a second time.
+    return evaluatePlan(this.book.est, this.current.plan, Infinity, Math.min(this.cpus, this.available), Infinity).bytesPerSecond;
   }
 
   /**
@@ -314,6 +337,7 @@ export class CostModel {
       sourceMBps: Number.isFinite(this.sourceBps) ? round(this.sourceBps / 1e6, 1) : null,
       threads: this.threads,
       cpus: this.cpus,
+      availableCpus: Number.isFinite(this.available) ? round(this.available, 2) : null,
       cpuEfficiency: round(this.efficiency, 2),
       predictedMBps: round(this.current.bytesPerSecond / 1e6, 1),
       bound: this.receiverBound ? 'receiver' : this.current.bound,

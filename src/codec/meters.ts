@@ -131,3 +131,44 @@ export class LinkMeter {
     return changed;
   }
 }
+
+/**
+ * HostCpuMeter: how many cores the encode workers could have right now, from the host's idle
+ * time (all CPUs) plus what the workers themselves used over the same window. On a host whose
+ * cores are taken (the source QEMU's vCPUs, our own parse thread, a receiver beside us), a
+ * worker thread is not a free core: compression then slows everything it shares the cores
+ * with, and a plan that only "ties" on the wire's or QEMU's pace is not free. Fed by the sender
+ * from os.cpus() every window; pure arithmetic, so tests drive it with fixed numbers.
+ */
+export class HostCpuMeter {
+  private lastT = -1;
+  private lastIdleMs = 0;
+  private lastWorkerS = 0;
+  private est: number | undefined;
+
+  constructor(private readonly maxCores: number, private readonly windowMs = 100, private readonly alpha = 0.5) {}
+
+  /** Cores available to the workers (undefined before the first window). */
+  get cores(): number | undefined {
+    return this.est;
+  }
+
+  /**
+   * nowMs: monotonic clock; idleMs: the host's idle milliseconds summed over its CPUs (cumulative);
+   * workerSeconds: the workers' busy seconds (cumulative). True when the estimate changed.
+   */
+  sample(nowMs: number, idleMs: number, workerSeconds: number): boolean {
+    if (this.lastT < 0) {
+      this.lastT = nowMs; this.lastIdleMs = idleMs; this.lastWorkerS = workerSeconds;
+      return false;
+    }
+    const dt = nowMs - this.lastT;
+    if (dt < this.windowMs) return false;
+    const idle = Math.max(0, idleMs - this.lastIdleMs) / dt;
+    const workers = Math.max(0, workerSeconds - this.lastWorkerS) * 1000 / dt;
+    this.lastT = nowMs; this.lastIdleMs = idleMs; this.lastWorkerS = workerSeconds;
+    const cores = Math.min(this.maxCores, idle + workers);
+    this.est = this.est === undefined ? cores : (1 - this.alpha) * this.est + this.alpha * cores;
+    return true;
+  }
+}

@@ -135,6 +135,8 @@ export class EncodePool {
   whenAvailable(): Promise<void> { return this.pool.whenAvailable(); }
   drained(): Promise<void> { return this.pool.drained(); }
   close(): Promise<void> { return this.pool.close(); }
+  /** Resolves once every worker has started and warmed up its encoder. */
+  ready(): Promise<void> { return this.pool.ready(); }
   /** Fires when the pool stops being full. */
   onAvailable(fn: () => void): void { this.pool.on('available', fn); }
 
@@ -261,6 +263,8 @@ export class DecodePool {
   whenAvailable(): Promise<void> { return this.pool.whenAvailable(); }
   drained(): Promise<void> { return this.pool.drained(); }
   close(): Promise<void> { return this.pool.close(); }
+  /** Resolves once every worker has started. */
+  ready(): Promise<void> { return this.pool.ready(); }
   onAvailable(fn: () => void): void { this.pool.on('available', fn); }
 
   /**

@@ -33,6 +33,8 @@ if (parentPort) {
   const enc = init.kind === 'encode' ? new FrameEncoder({ policy: init.policy, zstdLevel: init.zstdLevel }) : undefined;
   const dec = init.kind === 'decode' ? new FrameDecoder({ maxLength: init.maxLength }) : undefined;
   if (init.kind === 'encode' && init.policy === 'adaptive') warmUpEncoders();
+  // OrderedPool.ready(): this worker is warmed up and takes jobs at full speed from now on.
+  port.postMessage({ ready: true });
   port.on('message', (m: { id: number; job: EncodeJob | DecodeJob }) => {
     const t0 = performance.now();
     try {

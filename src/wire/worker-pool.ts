@@ -89,9 +89,11 @@ interface Slot {
   job?: Job<unknown>;
   restUntil: number;
   timer?: NodeJS.Timeout;
+  /** The worker said `{ ready: true }`. */
+  ready?: boolean;
 }
 
-export class OrderedPool<Res> extends EventEmitter<{ available: []; idle: []; fail: [MecomError] }> {
+export class OrderedPool<Res> extends EventEmitter<{ available: []; idle: []; ready: []; fail: [MecomError] }> {
   readonly threads: number;
   readonly maxInFlight: number;
   private readonly dutyFraction: number;
@@ -183,6 +185,26 @@ export class OrderedPool<Res> extends EventEmitter<{ available: []; idle: []; fa
     return p;
   }
 
+  /**
+   * Resolves once every worker said it is ready (a `{ ready: true }` message after its start-up
+   * work, such as the encoder warm-up), rejects if the pool fails first. A worker script that
+   * never says so leaves it pending: use it only with workers that do (src/wire/codec-worker.ts).
+   */
+  ready(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.slots.every((s) => s.ready)) return Promise.resolve();
+    // Workers are unref'd: keep the ones not ready yet referenced, or a caller with nothing
+    // else pending would see its process exit while it waits.
+    for (const s of this.slots) if (!s.ready) s.worker.ref();
+    return new Promise((resolve, reject) => {
+      const cleanup = () => { this.off('ready', onReady); this.off('fail', onFail); };
+      const onReady = () => { cleanup(); resolve(); };
+      const onFail = (e: MecomError) => { cleanup(); reject(e); };
+      this.on('ready', onReady);
+      this.on('fail', onFail);
+    });
+  }
+
   /** Stop the workers. Unsettled jobs reject with MECOM_POOL_CLOSED. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -194,7 +216,7 @@ export class OrderedPool<Res> extends EventEmitter<{ available: []; idle: []; fa
   private spawn(): Slot {
     const worker = new Worker(this.opts.script, { eval: this.opts.eval, workerData: this.opts.workerData });
     const slot: Slot = { worker, restUntil: 0 };
-    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; seconds?: number; error?: SerializedError }) => this.onMessage(slot, m));
+    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; seconds?: number; error?: SerializedError; ready?: boolean }) => this.onMessage(slot, m));
     worker.on('error', (err) => this.failAll(new PoolError(PoolCodes.workerFailed, `${this.opts.name} worker crashed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => {
       if (!this.closed) this.failAll(new PoolError(PoolCodes.workerFailed, `${this.opts.name} worker exited (code ${code})`));
@@ -220,7 +242,15 @@ export class OrderedPool<Res> extends EventEmitter<{ available: []; idle: []; fa
     }
   }
 
-  private onMessage(slot: Slot, m: { id: number; ok: boolean; result?: unknown; seconds?: number; error?: SerializedError }): void {
+  private onMessage(slot: Slot, m: { id: number; ok: boolean; result?: unknown; seconds?: number; error?: SerializedError; ready?: boolean }): void {
+    if (m.ready) {
+      if (!slot.ready) {
+        slot.ready = true;
+        if (!slot.job) slot.worker.unref(); // ready() held it (a job holds it while it runs)
+        if (this.slots.every((s) => s.ready)) this.emit('ready');
+      }
+      return;
+    }
     const job = slot.job;
     if (!job || job.seq !== m.id) return;
     slot.job = undefined;

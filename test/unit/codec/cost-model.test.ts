@@ -4,7 +4,7 @@ import {
   CODEC_CHOICES, CostModel, N_CHOICES, N_CLASSES, bestPlan, cellIndex, emptyCells, planToRecord,
   type EncodeMeasure, type Estimates,
 } from '../../../src/codec/cost-model.js';
-import { LinkMeter, MAX_LINK_BPS } from '../../../src/codec/meters.js';
+import { HostCpuMeter, LinkMeter, MAX_LINK_BPS } from '../../../src/codec/meters.js';
 
 /** Fixed measurements (per class: words, text, noise) in MB/s and ratio, per choice. */
 const SPEED = [Infinity, 400, 500, 300, 480, 280]; // raw, wkdm, lz4, zstd, lz4-group, zstd-group
@@ -105,6 +105,30 @@ test('CostModel: a saturated receiver is not a slow link: the plan goes all raw,
   assert.equal(m.snapshot().choice.words, 'zstd-group', 'an idle receiver means the link is what it measured');
   m.setReceiverLoad(0.2, 0.6); // waiting on the destination QEMU counts as saturated too
   assert.equal(m.allRaw, true);
+});
+
+test('CostModel: when QEMU is the limit, compression is free only on free cores', () => {
+  const m = new CostModel({ threads: 1, priorLinkBps: 1250e6 });
+  m.observe(measure('slow'));
+  m.setLink(1250e6);
+  m.setSource(150e6); // QEMU (or our parse thread) sets the pace: plans that keep up tie
+  assert.equal(m.allRaw, false, 'on an idle host the tie goes to the fewest wire bytes');
+  m.setCpuAvailable(0.1); // the host's cores are taken (vCPUs, the parse thread, a receiver)
+  assert.equal(m.allRaw, true, 'compressing would slow down what it shares the cores with');
+  assert.equal(m.snapshot().availableCpus, 0.1);
+  m.setCpuAvailable(1);
+  assert.equal(m.allRaw, false, 'cores free again: back to the fewest wire bytes');
+});
+
+test('HostCpuMeter: cores for the workers = host idle + the workers\' own use, capped by the thread count', () => {
+  const h = new HostCpuMeter(2, 100, 1);
+  assert.equal(h.sample(0, 0, 0), false, 'first sample sets the baseline');
+  assert.equal(h.cores, undefined);
+  assert.equal(h.sample(50, 40, 0.01), false, 'shorter than a window');
+  assert.equal(h.sample(100, 30, 0.05), true); // 30 ms idle over 100 ms + 50 ms of worker time
+  assert.ok(Math.abs(h.cores! - 0.8) < 1e-9, String(h.cores));
+  h.sample(200, 330, 0.05); // 300 ms idle in 100 ms (3 idle cores), capped at 2 threads
+  assert.equal(h.cores, 2);
 });
 
 /** Runs `batches` batches through the model (1 ms each, a probe 5 ms more); returns how many it probed. */

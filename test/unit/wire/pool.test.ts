@@ -294,3 +294,17 @@ test('EncodePool.submitFrame: pass-through frames settle in order with the worke
     await pool.close();
   }
 });
+
+test('codec pools: ready() resolves once every worker has started (and warmed up its encoder)', async () => {
+  const enc = new EncodePool({ policy: 'adaptive', threads: 2 });
+  const dec = new DecodePool({ threads: 1 });
+  try {
+    await Promise.all([enc.ready(), dec.ready()]);
+    await enc.ready(); // and stays resolved
+    const { batch, span } = sampleBatch(8);
+    const frame = await enc.submit(batch, { transfer: false });
+    assert.deepEqual(Buffer.from((await dec.submit(frame)).span), Buffer.from(span));
+  } finally {
+    await Promise.all([enc.close(), dec.close()]);
+  }
+});
