@@ -393,7 +393,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     if (sourceChanged || mainChanged) model.setSource(Math.min(this.sourceMeter.bytesPerSecond, this.mainMeter.bytesPerSecond));
     if (now - this.hostSampledAt >= HOST_CPU_WINDOW_MS) {
       this.hostSampledAt = now;
-      if (this.hostMeter.sample(now, hostIdleMs(), this.pool.cpuSeconds)) model.setCpuAvailable(this.hostMeter.cores!);
+      if (this.hostMeter.sample(now, hostIdleMs(), this.pool.cpuSeconds, fairShare())) model.setCpuAvailable(this.hostMeter.cores!);
     }
     if (TRACE_FILE) this.trace(now, queued);
   }
@@ -457,6 +457,21 @@ function hostIdleMs(): number {
   let idle = 0;
   for (const c of os.cpus()) idle += c.times.idle;
   return idle;
+}
+
+/**
+ * Share of a core a thread that becomes runnable now would get: host cores / runnable threads
+ * (Linux /proc/stat `procs_running`, which counts this thread too), at most 1; 0 where unknown.
+ */
+function fairShare(): number {
+  try {
+    const m = /^procs_running (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'));
+    const running = m ? Number(m[1]) : 0;
+    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    return running > 0 ? Math.min(1, cores / running) : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** A file to trace the cost model's inputs and choices into (development aid), or undefined. */

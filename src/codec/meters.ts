@@ -134,7 +134,8 @@ export class LinkMeter {
 
 /**
  * HostCpuMeter: how many cores the encode workers could have right now, from the host's idle
- * time (all CPUs) plus what the workers themselves used over the same window. On a host whose
+ * time (all CPUs) plus what the workers themselves used over the same window, or, if more, the
+ * fair share of the busy cores the scheduler would give them. On a host whose
  * cores are taken (the source QEMU's vCPUs, our own parse thread, a receiver beside us), a
  * worker thread is not a free core: compression then slows everything it shares the cores
  * with, and a plan that only "ties" on the wire's or QEMU's pace is not free. Fed by the sender
@@ -155,9 +156,11 @@ export class HostCpuMeter {
 
   /**
    * nowMs: monotonic clock; idleMs: the host's idle milliseconds summed over its CPUs (cumulative);
-   * workerSeconds: the workers' busy seconds (cumulative). True when the estimate changed.
+   * workerSeconds: the workers' busy seconds (cumulative); fairShare: the share of a core a newly
+   * runnable thread gets per worker (host cores / runnable threads, capped at 1; 0 if unknown).
+   * True when the estimate changed.
    */
-  sample(nowMs: number, idleMs: number, workerSeconds: number): boolean {
+  sample(nowMs: number, idleMs: number, workerSeconds: number, fairShare = 0): boolean {
     if (this.lastT < 0) {
       this.lastT = nowMs; this.lastIdleMs = idleMs; this.lastWorkerS = workerSeconds;
       return false;
@@ -167,7 +170,10 @@ export class HostCpuMeter {
     const idle = Math.max(0, idleMs - this.lastIdleMs) / dt;
     const workers = Math.max(0, workerSeconds - this.lastWorkerS) * 1000 / dt;
     this.lastT = nowMs; this.lastIdleMs = idleMs; this.lastWorkerS = workerSeconds;
-    const cores = Math.min(this.maxCores, idle + workers);
+    // A worker that starts now gets at least its fair share of the busy cores (the scheduler
+    // divides them among what is runnable), whatever the workers used so far: without this,
+    // idle workers on a busy host would measure no CPU and never be given any.
+    const cores = Math.min(this.maxCores, idle + Math.max(workers, fairShare * this.maxCores));
     this.est = this.est === undefined ? cores : (1 - this.alpha) * this.est + this.alpha * cores;
     return true;
   }

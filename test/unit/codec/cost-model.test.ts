@@ -129,6 +129,8 @@ test('HostCpuMeter: cores for the workers = host idle + the workers\' own use, c
   assert.ok(Math.abs(h.cores! - 0.8) < 1e-9, String(h.cores));
   h.sample(200, 330, 0.05); // 300 ms idle in 100 ms (3 idle cores), capped at 2 threads
   assert.equal(h.cores, 2);
+  h.sample(300, 330, 0.05, 0.25); // no idle, workers idle: their fair share of the busy cores
+  assert.ok(Math.abs(h.cores! - 0.5) < 1e-9, String(h.cores));
 });
 
 /** Runs `batches` batches through the model (1 ms each, a probe 5 ms more); returns how many it probed. */
