@@ -15,29 +15,27 @@
  *
  * Encoding runs on an EncodePool (worker threads, src/wire/codec-pool.ts); frames come back and
  * are written in batch order. With policy `adaptive` the pool's cost model picks the codec per
- * page class from measured codec speeds and ratios, the link's drain rate (LinkMeter on the
- * socket) and QEMU's own rate (SourceMeter); its decision is in `stats().model`.
+ * page class from measured codec speeds and ratios, the link's drain rate, QEMU's own rate and
+ * the host's free cores (ModelFeed, src/agent/model-feed.ts) and the receiver's load reports
+ * (STATUS); its decision is in `stats().model`. Batches it sends all raw pass through as frames
+ * of glue only, built here (src/wire/span-frame.ts), without a trip to a worker.
  */
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import { EventEmitter } from 'node:events';
 import { Xxh64 } from '@node-rs/xxhash';
 import { MecomError, asMecomError } from '../errors.js';
-import { QemuStreamParser, type StreamSink } from '../qemu/stream-parser.js';
-import { BatchBuilder } from '../wire/batch.js';
-import { SpanFrameBuilder } from '../wire/span-frame.js';
+import { QemuStreamParser } from '../qemu/stream-parser.js';
 import type { CodecPolicy } from '../wire/frame-encode.js';
 import { EncodePool } from '../wire/codec-pool.js';
 import { type ModelSnapshot } from '../codec/cost-model.js';
-import { HostCpuMeter, LinkMeter, SourceMeter } from '../codec/meters.js';
 import { ControlType, PROTOCOL_VERSION } from '../wire/control.js';
 import { FRAME_VERSION } from '../wire/frame-format.js';
 import { Address, connectTcp, formatAddress, listenTcp } from './address.js';
 import { AgentCodes, AgentError } from './errors.js';
 import { Peer } from './peer.js';
 import { readIntoBuffer } from './read-buffer.js';
-import { MainThreadMeter } from './main-thread-meter.js';
+import { ModelFeed } from './model-feed.js';
+import { Batcher } from './batcher.js';
 
 export interface SenderOptions {
   /** Where QEMU connects (`migrate tcp:...`). Port 0 picks a free port. */
@@ -87,10 +85,8 @@ export class Sender extends EventEmitter<SenderEvents> {
   private readonly digest = new Xxh64();
   private streamBytes = 0;
   private frames = 0;
-  private readonly builder: BatchBuilder;
-  private readonly span: SpanFrameBuilder;
-  /** How the batch being filled is built; None between batches. */
-  private batchMode = BatchMode.None;
+  /** The parser's sink: batches for the workers or pass-through frames (src/agent/batcher.ts). */
+  private readonly batcher: Batcher;
   private readonly pool: EncodePool;
   private readonly parser: QemuStreamParser;
   private flushTimer?: NodeJS.Timeout;
@@ -100,48 +96,23 @@ export class Sender extends EventEmitter<SenderEvents> {
   private pausedAt = 0;
   private pausedMs = 0;
   private meterTimer?: NodeJS.Timeout;
-  private readonly linkMeter = new LinkMeter();
   private modelBrief?: ModelSnapshot;
   private modelBriefAt = 0;
-  private tracedAt = 0;
-  private readonly sourceMeter = new SourceMeter();
-  private readonly mainMeter = new MainThreadMeter();
-  private readonly hostMeter: HostCpuMeter;
-  private hostSampledAt = 0;
+  /** Measurements for the cost model (policy adaptive with the model on). */
+  private readonly feed?: ModelFeed;
   private settle!: { resolve: (s: SenderStats) => void; reject: (e: MecomError) => void };
   /** Resolves once the receiver verified the whole stream; rejects with the first failure. */
   readonly done: Promise<SenderStats>;
 
   constructor(private readonly opts: SenderOptions) {
     super();
-    this.builder = new BatchBuilder(opts.batchPages);
     this.pool = new EncodePool({
       policy: opts.policy, zstdLevel: opts.zstdLevel, threads: opts.threads, maxCpuPercent: opts.maxCpuPercent, model: opts.model !== false,
     });
     this.pool.onAvailable(() => this.updatePause());
-    this.hostMeter = new HostCpuMeter(this.pool.threads, HOST_CPU_WINDOW_MS);
-    this.span = new SpanFrameBuilder(opts.batchPages);
-    // Each batch is either built for the pool (glue and pages apart) or, when the plan sends it
-    // all raw, as a pass-through frame; the choice is made at the batch's first byte.
-    const sink: StreamSink = {
-      glue: (buf, start, end) => {
-        if (this.batchMode === BatchMode.None) this.startBatch();
-        if (this.batchMode === BatchMode.Pass) this.span.appendGlue(buf, start, end);
-        else this.builder.appendGlue(buf, start, end);
-      },
-      page: (buf, start, addr) => {
-        if (this.batchMode === BatchMode.None) this.startBatch();
-        if (this.batchMode === BatchMode.Pass) {
-          this.span.appendPage(buf, start);
-          if (this.span.isFull()) this.flush();
-        } else {
-          this.builder.appendPage(buf, start, addr);
-          if (this.builder.isFull()) this.flush();
-        }
-      },
-      boundary: () => this.flush(),
-    };
-    this.parser = new QemuStreamParser(sink);
+    if (this.pool.model) this.feed = new ModelFeed(this.pool.model, this.pool.threads);
+    this.batcher = new Batcher(this.pool, opts.batchPages, () => this.flush(), (frame) => this.writeFrame(frame), (err) => this.fail(asMecomError(err)));
+    this.parser = new QemuStreamParser(this.batcher);
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.done.catch(() => {}); // observed through fail(); avoid unhandled rejections
   }
@@ -263,7 +234,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     } catch (err) {
       return this.fail(asMecomError(err));
     }
-    if (this.batchMode !== BatchMode.None) this.armFlush();
+    if (this.batcher.pending) this.armFlush();
     this.emit('progress', this.stats());
   }
 
@@ -309,33 +280,8 @@ export class Sender extends EventEmitter<SenderEvents> {
       this.flushTimer = undefined;
     }
     if (this.state !== 'streaming' && this.state !== 'draining') return;
-    const mode = this.batchMode;
-    this.batchMode = BatchMode.None;
-    if (mode === BatchMode.None) return;
-    // Frames resolve in submission order, pass-through and pool frames alike, so writes keep
-    // the stream's order.
-    if (mode === BatchMode.Pass) {
-      const pages = this.span.pageCount;
-      const ram = this.span.spanLength;
-      this.pool.submitFrame(this.span.take(), pages, ram).then(
-        (frame) => this.writeFrame(frame),
-        (err) => this.fail(asMecomError(err)),
-      );
-    } else {
-      // The batch's buffers are transferred to a worker; BatchBuilder.take() hands out fresh ones.
-      this.pool.submitReturning(this.builder.take()).then(
-        (r) => {
-          this.builder.recycle(r.batch);
-          this.writeFrame(r.frame);
-        },
-        (err) => this.fail(asMecomError(err)),
-      );
-    }
+    this.batcher.submit(); // its frames come back to writeFrame in stream order
     this.updatePause();
-  }
-
-  private startBatch(): void {
-    this.batchMode = this.pool.passThroughNext() ? BatchMode.Pass : BatchMode.Pool;
   }
 
   private writeFrame(frame: Uint8Array): void {
@@ -372,39 +318,20 @@ export class Sender extends EventEmitter<SenderEvents> {
     }
   }
 
-  /** Feed the cost model: the socket's drain rate and QEMU's own rate. */
+  /** Feed the cost model (src/agent/model-feed.ts). */
   private sampleMeters(): void {
-    const model = this.pool.model;
-    if (!model || !this.peer) return;
+    if (!this.feed || !this.peer) return;
     const now = performance.now();
-    const queued = this.peer.socket.writableLength;
-    if (this.linkMeter.sample(now, this.peer.bytesOut - queued, queued)) model.setLink(this.linkMeter.bytesPerSecond, this.linkMeter.measured);
     let paused = this.pausedMs;
     if (this.qemuPaused) {
       paused += now - this.pausedAt;
       this.pausedAt = now;
     }
     this.pausedMs = 0;
-    const sourceChanged = this.sourceMeter.sample(now, this.streamBytes, paused);
-    const mainChanged = this.mainMeter.sample(now, this.streamBytes);
-    // The stream cannot go faster than QEMU writes it, nor faster than this thread parses,
-    // batches and ships it, whatever the workers do: plans the workers could run faster than
-    // that tie, and the model then takes the one with the fewest wire bytes.
-    if (sourceChanged || mainChanged) model.setSource(Math.min(this.sourceMeter.bytesPerSecond, this.mainMeter.bytesPerSecond));
-    if (now - this.hostSampledAt >= HOST_CPU_WINDOW_MS) {
-      this.hostSampledAt = now;
-      if (this.hostMeter.sample(now, hostIdleMs(), this.pool.cpuSeconds, fairShare())) model.setCpuAvailable(this.hostMeter.cores!);
-    }
-    if (TRACE_FILE) this.trace(now, queued);
-  }
-
-  /** MECOM_MODEL_TRACE=FILE: one JSON line per 50 ms of what the cost model saw and chose. */
-  private trace(now: number, queued: number): void {
-    if (now - this.tracedAt < 50) return;
-    this.tracedAt = now;
-    const m = this.pool.modelSnapshot()!;
-    const line = { t: Math.round(now), streamMB: Math.round(this.streamBytes / 1e5) / 10, queued, link: m.linkMBps, linkMeasured: this.linkMeter.measured, source: m.sourceMBps, cpus: m.availableCpus, eff: m.cpuEfficiency, bound: m.bound, busy: m.receiverBusy, choice: m.choice, batches: m.batches, pass: this.pool.passThroughFrames };
-    fs.appendFileSync(TRACE_FILE!, JSON.stringify(line) + '\n');
+    this.feed.sample({
+      now, bytesOut: this.peer.bytesOut, queued: this.peer.socket.writableLength, streamBytes: this.streamBytes,
+      pausedMs: paused, workerSeconds: this.pool.cpuSeconds, passThroughFrames: this.pool.passThroughFrames,
+    });
   }
 
   private stopWorkers(): void {
@@ -440,42 +367,6 @@ export class Sender extends EventEmitter<SenderEvents> {
 const SOCKET_QUEUE_SECONDS = 0.004;
 const SOCKET_QUEUE_MAX_BYTES = 4 << 20;
 
-const enum BatchMode {
-  /** No batch is being filled. */
-  None,
-  /** Glue and pages apart, for the encode pool (src/wire/batch.ts). */
-  Pool,
-  /** The span verbatim, as a frame of glue only (src/wire/span-frame.ts). */
-  Pass,
-}
-
-/** Window of the host CPU meter (os.cpus() reads /proc/stat: not every 10 ms). */
-const HOST_CPU_WINDOW_MS = 100;
-
-/** The host's idle milliseconds, summed over its CPUs, since boot. */
-function hostIdleMs(): number {
-  let idle = 0;
-  for (const c of os.cpus()) idle += c.times.idle;
-  return idle;
-}
-
-/**
- * Share of a core a thread that becomes runnable now would get: host cores / runnable threads
- * (Linux /proc/stat `procs_running`, which counts this thread too), at most 1; 0 where unknown.
- */
-function fairShare(): number {
-  try {
-    const m = /^procs_running (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'));
-    const running = m ? Number(m[1]) : 0;
-    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-    return running > 0 ? Math.min(1, cores / running) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** A file to trace the cost model's inputs and choices into (development aid), or undefined. */
-const TRACE_FILE = process.env.MECOM_MODEL_TRACE || undefined;
 
 /** Refresh interval of the cost model view in progress events. */
 const MODEL_VIEW_MS = 100;

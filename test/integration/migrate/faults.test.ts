@@ -12,6 +12,7 @@ import { migrate, type MigrateOptions } from '../../../src/agent/orchestrator.js
 import { QmpClient } from '../../../src/qemu/qmp.js';
 import { MecomError } from '../../../src/errors.js';
 import { HeartbeatWatch } from '../../../src/eval/heartbeat-watch.js';
+import { PROTOCOL_VERSION } from '../../../src/wire/control.js';
 import { startFaultProxy, type FaultPlan } from '../../helpers/fault-proxy.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -123,7 +124,8 @@ test('destination QEMU killed mid-stream', { timeout: 120_000 }, async () => {
 });
 
 test('wrong protocol version at the handshake', { timeout: 120_000 }, async () => {
-  const rewrite = (chunk: Buffer) => Buffer.from(chunk.toString('latin1').replace('"protocol":1', '"protocol":7'), 'latin1');
+  // HELLO's protocol field rewritten to a version nobody speaks (same length, so the envelope holds).
+  const rewrite = (chunk: Buffer) => Buffer.from(chunk.toString('latin1').replace(`"protocol":${PROTOCOL_VERSION}`, '"protocol":7'), 'latin1');
   await withFault('wrong version', { plan: { rewriteFirstChunk: rewrite } }, /^MECOM_AGENT_HANDSHAKE$/);
 });
 

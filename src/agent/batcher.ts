@@ -1,0 +1,109 @@
+/**
+ * Batcher: the sender's stream sink. Cuts QEMU's parsed stream into batches and hands each to
+ * the encode pool in one of two forms, chosen at the batch's first byte:
+ * - for the workers: glue and pages apart (BatchBuilder, src/wire/batch.ts), encoded per the
+ *   cost model's plan;
+ * - as a pass-through frame: the span verbatim, a frame of glue only built here
+ *   (SpanFrameBuilder, src/wire/span-frame.ts), when the plan sends the batch all raw.
+ * `onFrame` gets the frames in submission order whichever form they took (pass-through frames
+ * are ready at once, the workers' later): the order is kept here by sequence number, not left
+ * to how many promise hops each path takes.
+ */
+import type { StreamSink } from '../qemu/stream-parser.js';
+import { BatchBuilder } from '../wire/batch.js';
+import { SpanFrameBuilder } from '../wire/span-frame.js';
+import type { EncodePool } from '../wire/codec-pool.js';
+
+const enum Mode {
+  /** No batch is being filled. */
+  None,
+  /** Glue and pages apart, for the workers. */
+  Pool,
+  /** The span verbatim, as a frame of glue only. */
+  Pass,
+}
+
+export class Batcher implements StreamSink {
+  private readonly builder: BatchBuilder;
+  private readonly span: SpanFrameBuilder;
+  private mode = Mode.None;
+  /** Sequence number of the next batch submitted, and of the next frame to hand out. */
+  private submitted = 0;
+  private delivered = 0;
+  private readonly ready = new Map<number, Uint8Array>();
+
+  /**
+   * `onFull` runs when a batch has its pages or the stream reached a boundary (submit then);
+   * `onFrame` gets each frame, in stream order; `onError` the first failure of a submission.
+   */
+  constructor(
+    private readonly pool: EncodePool,
+    batchPages: number,
+    private readonly onFull: () => void,
+    private readonly onFrame: (frame: Uint8Array) => void,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    this.builder = new BatchBuilder(batchPages);
+    this.span = new SpanFrameBuilder(batchPages);
+  }
+
+  /** A batch is being filled. */
+  get pending(): boolean {
+    return this.mode !== Mode.None;
+  }
+
+  glue(buf: Uint8Array, start: number, end: number): void {
+    if (this.mode === Mode.None) this.start();
+    if (this.mode === Mode.Pass) this.span.appendGlue(buf, start, end);
+    else this.builder.appendGlue(buf, start, end);
+  }
+
+  page(buf: Uint8Array, start: number, addr: number): void {
+    if (this.mode === Mode.None) this.start();
+    if (this.mode === Mode.Pass) {
+      this.span.appendPage(buf, start);
+      if (this.span.isFull()) this.onFull();
+    } else {
+      this.builder.appendPage(buf, start, addr);
+      if (this.builder.isFull()) this.onFull();
+    }
+  }
+
+  boundary(): void {
+    this.onFull();
+  }
+
+  /** Hand the batch being filled (if any) to the pool; its frame goes to `onFrame` in order. */
+  submit(): void {
+    const mode = this.mode;
+    this.mode = Mode.None;
+    let frame: Promise<Uint8Array>;
+    if (mode === Mode.Pass) {
+      const pages = this.span.pageCount;
+      const ram = this.span.spanLength;
+      frame = this.pool.submitFrame(this.span.take(), pages, ram);
+    } else if (mode === Mode.Pool) {
+      // The batch's buffers are transferred to a worker and come back with the frame for reuse.
+      frame = this.pool.submitReturning(this.builder.take()).then((r) => {
+        this.builder.recycle(r.batch);
+        return r.frame;
+      });
+    } else {
+      return;
+    }
+    const seq = this.submitted++;
+    frame.then((f) => this.deliver(seq, f), (err) => this.onError(err));
+  }
+
+  private deliver(seq: number, frame: Uint8Array): void {
+    this.ready.set(seq, frame);
+    for (let f = this.ready.get(this.delivered); f !== undefined; f = this.ready.get(this.delivered)) {
+      this.ready.delete(this.delivered++);
+      this.onFrame(f);
+    }
+  }
+
+  private start(): void {
+    this.mode = this.pool.passThroughNext() ? Mode.Pass : Mode.Pool;
+  }
+}

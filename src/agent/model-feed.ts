@@ -1,0 +1,101 @@
+/**
+ * ModelFeed: what `mecom send` measures for its cost model, sampled every 10 ms: the link's
+ * drain rate (LinkMeter on the receiver's socket), QEMU's own rate (SourceMeter), how fast this
+ * thread parses and ships (MainThreadMeter), and the cores the host has free for the workers
+ * (HostCpuMeter). With MECOM_MODEL_TRACE=FILE it appends one JSON line per 50 ms of what the
+ * model saw and chose (a development aid).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import type { CostModel } from '../codec/cost-model.js';
+import { HostCpuMeter, LinkMeter, SourceMeter } from '../codec/meters.js';
+import { MainThreadMeter } from './main-thread-meter.js';
+
+/** Window of the host CPU meter (os.cpus() reads /proc/stat: not every 10 ms). */
+const HOST_CPU_WINDOW_MS = 100;
+
+/** A file to trace the cost model's inputs and choices into, or undefined. */
+const TRACE_FILE = process.env.MECOM_MODEL_TRACE || undefined;
+
+/** The host's idle milliseconds, summed over its CPUs, since boot. */
+function hostIdleMs(): number {
+  let idle = 0;
+  for (const c of os.cpus()) idle += c.times.idle;
+  return idle;
+}
+
+/**
+ * Share of a core a thread that becomes runnable now would get: host cores / runnable threads
+ * (Linux /proc/stat `procs_running`, which counts this thread too), at most 1; 0 where unknown.
+ */
+function fairShare(): number {
+  try {
+    const m = /^procs_running (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'));
+    const running = m ? Number(m[1]) : 0;
+    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    return running > 0 ? Math.min(1, cores / running) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** One sample of what the sender saw since the last. */
+export interface FeedSample {
+  now: number;
+  /** Bytes written to the receiver's socket so far, and of those still queued in user space. */
+  bytesOut: number;
+  queued: number;
+  /** QEMU stream bytes read so far, and ms we held QEMU's socket paused since the last sample. */
+  streamBytes: number;
+  pausedMs: number;
+  /** The encode workers' busy seconds so far. */
+  workerSeconds: number;
+  /** Pass-through frames so far (for the trace). */
+  passThroughFrames: number;
+}
+
+export class ModelFeed {
+  private readonly link = new LinkMeter();
+  private readonly source = new SourceMeter();
+  private readonly main = new MainThreadMeter();
+  private readonly host: HostCpuMeter;
+  private hostAt = 0;
+  private tracedAt = 0;
+
+  constructor(private readonly model: CostModel, threads: number) {
+    this.host = new HostCpuMeter(threads, HOST_CPU_WINDOW_MS);
+  }
+
+  /** Whether the link estimate rests on a measurement (a standing queue), not a guess. */
+  get linkMeasured(): boolean {
+    return this.link.measured;
+  }
+
+  sample(s: FeedSample): void {
+    const m = this.model;
+    if (this.link.sample(s.now, s.bytesOut - s.queued, s.queued)) m.setLink(this.link.bytesPerSecond, this.link.measured);
+    const sourceChanged = this.source.sample(s.now, s.streamBytes, s.pausedMs);
+    const mainChanged = this.main.sample(s.now, s.streamBytes);
+    // The stream cannot go faster than QEMU writes it, nor faster than this thread parses,
+    // batches and ships it, whatever the workers do: plans the workers could run faster than
+    // that tie, and the model then takes the one with the fewest wire bytes.
+    if (sourceChanged || mainChanged) m.setSource(Math.min(this.source.bytesPerSecond, this.main.bytesPerSecond));
+    if (s.now - this.hostAt >= HOST_CPU_WINDOW_MS) {
+      this.hostAt = s.now;
+      if (this.host.sample(s.now, hostIdleMs(), s.workerSeconds, fairShare())) m.setCpuAvailable(this.host.cores!);
+    }
+    if (TRACE_FILE) this.trace(s);
+  }
+
+  private trace(s: FeedSample): void {
+    if (s.now - this.tracedAt < 50) return;
+    this.tracedAt = s.now;
+    const m = this.model.snapshot();
+    const line = {
+      t: Math.round(s.now), streamMB: Math.round(s.streamBytes / 1e5) / 10, queued: s.queued, link: m.linkMBps, linkMeasured: this.link.measured,
+      source: m.sourceMBps, cpus: m.availableCpus, eff: m.cpuEfficiency, bound: m.bound, busy: m.receiverBusy, choice: m.choice,
+      batches: m.batches, pass: s.passThroughFrames,
+    };
+    fs.appendFileSync(TRACE_FILE!, JSON.stringify(line) + '\n');
+  }
+}

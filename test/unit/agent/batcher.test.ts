@@ -1,0 +1,45 @@
+/** Batcher: batches go to the workers or pass through, and frames come out in stream order. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { Batcher } from '../../../src/agent/batcher.js';
+import { EncodePool } from '../../../src/wire/codec-pool.js';
+import { FrameDecoder } from '../../../src/wire/frame-decode.js';
+
+test('Batcher: a pass-through frame submitted after a worker batch is delivered after it; spans exact', async () => {
+  const pool = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 1e12 });
+  try {
+    const frames: Uint8Array[] = [];
+    const errors: unknown[] = [];
+    const b = new Batcher(pool, 4, () => b.submit(), (f) => frames.push(f), (e) => errors.push(e));
+    const spans: Buffer[] = [];
+    const batch = () => {
+      const parts: Buffer[] = [];
+      for (let i = 0; i < 4; i++) {
+        const hdr = randomBytes(8);
+        const page = Buffer.concat([Buffer.alloc(2048), randomBytes(2048)]);
+        b.glue(hdr, 0, 8);
+        b.page(page, 0, i * 4096); // the 4th page fills the batch: onFull submits it
+        parts.push(hdr, page);
+      }
+      spans.push(Buffer.concat(parts));
+    };
+    batch(); // batch 0: always a probe, so it goes to a worker
+    pool.model!.setLink(1e12);
+    batch(); // batch 1: all raw on this link, no probe due: a pass-through frame, ready at once
+    await pool.drained();
+    assert.deepEqual(errors, []);
+    assert.equal(pool.passThroughFrames, 1);
+    assert.equal(frames.length, 2);
+    const dec = new FrameDecoder();
+    const d0 = dec.decode(frames[0]);
+    assert.equal(d0.pageCount, 4, 'the worker frame first (it has a page table)');
+    assert.deepEqual(Buffer.from(d0.span), spans[0]);
+    const d1 = dec.decode(frames[1]);
+    assert.equal(d1.pageCount, 0, 'then the pass-through frame (glue only)');
+    assert.deepEqual(Buffer.from(d1.span), spans[1]);
+    assert.equal(b.pending, false);
+  } finally {
+    await pool.close();
+  }
+});
