@@ -66,11 +66,6 @@ export class ModelFeed {
     this.host = new HostCpuMeter(threads, HOST_CPU_WINDOW_MS);
   }
 
-  /** Whether the link estimate rests on a measurement (a standing queue), not a guess. */
-  get linkMeasured(): boolean {
-    return this.link.measured;
-  }
-
   sample(s: FeedSample): void {
     const m = this.model;
     if (this.link.sample(s.now, s.bytesOut - s.queued, s.queued)) m.setLink(this.link.bytesPerSecond, this.link.measured);

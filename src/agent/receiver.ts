@@ -17,7 +17,7 @@
  * its limit of frames in flight.
  */
 import net from 'node:net';
-import { performance as perf } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { EventEmitter } from 'node:events';
 import { Xxh64 } from '@node-rs/xxhash';
 import { MecomError, asMecomError } from '../errors.js';
@@ -65,7 +65,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
   private peerPaused = false;
   /** STATUS reports: timer, last event-loop utilisation sample, time held back by QEMU. */
   private statusTimer?: NodeJS.Timeout;
-  private elu = perf.eventLoopUtilization();
+  private elu = performance.eventLoopUtilization();
   private statusAt = 0;
   private qemuFullSince = 0;
   private qemuWaitMs = 0;
@@ -152,7 +152,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     this.qemu.on('data', () => {}); // QEMU sends nothing without a return path; drain anyway.
     this.setState('streaming');
     this.peer!.send({ type: ControlType.Welcome, body: { protocol: PROTOCOL_VERSION, frameVersion: FRAME_VERSION } });
-    this.elu = perf.eventLoopUtilization();
+    this.elu = performance.eventLoopUtilization();
     this.statusAt = performance.now();
     this.statusTimer = setInterval(() => this.sendStatus(), STATUS_INTERVAL_MS);
     this.statusTimer.unref();
@@ -202,8 +202,8 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
       wait += now - this.qemuFullSince;
       this.qemuFullSince = now;
     }
-    const elu = perf.eventLoopUtilization(this.elu);
-    this.elu = perf.eventLoopUtilization();
+    const elu = performance.eventLoopUtilization(this.elu);
+    this.elu = performance.eventLoopUtilization();
     this.statusAt = now;
     this.qemuWaitMs = 0;
     const round = (x: number) => Math.round(Math.min(1, Math.max(0, x)) * 1000) / 1000;
@@ -276,5 +276,9 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
 /** How often the receiver reports its load (STATUS) while streaming. */
 const STATUS_INTERVAL_MS = 50;
 
-/** Bytes queued for the destination QEMU before we stop reading frames (see the sender's SOCKET_QUEUE_BYTES). */
+/**
+ * Bytes queued for the destination QEMU before we stop reading frames. A local socket that
+ * drains fast; Node's 16 KiB high-water mark would stop us after every frame (docs/wire-protocol.md
+ * "Flow control").
+ */
 const QEMU_QUEUE_BYTES = 4 << 20;
