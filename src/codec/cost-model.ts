@@ -235,8 +235,8 @@ export class CostModel {
   }
 
   /**
-   * Cores the workers could have now (HostCpuMeter: the host's idle cores plus the workers'
-   * own use), then re-plan. Floored at MIN_AVAILABLE_CPUS, so an all-raw plan (which needs
+   * Cores the workers could have now (HostCpuMeter: the host's idle cores plus the larger of
+   * the workers' own use and their fair share of the busy cores), then re-plan. Floored at MIN_AVAILABLE_CPUS, so an all-raw plan (which needs
    * almost no worker CPU) is still costed, and probes still show what compression would give
    * once cores free up.
    */

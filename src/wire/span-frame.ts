@@ -24,6 +24,8 @@ function initialCapacity(maxPages: number): number {
 
 export class SpanFrameBuilder {
   readonly maxPages: number;
+  /** Size of each new frame buffer: a batch of pages with their headers (it grows when glue runs long). */
+  private readonly capacity: number;
   private buf: Buffer;
   /** Span bytes held (the frame's glue length). */
   private len = 0;
@@ -32,7 +34,8 @@ export class SpanFrameBuilder {
   constructor(maxPages: number) {
     if (!Number.isInteger(maxPages) || maxPages < 1) throw new RangeError(`maxPages must be a positive integer, got ${maxPages}`);
     this.maxPages = maxPages;
-    this.buf = Buffer.allocUnsafe(initialCapacity(maxPages));
+    this.capacity = initialCapacity(maxPages);
+    this.buf = Buffer.allocUnsafe(this.capacity);
   }
 
   get pageCount(): number {
@@ -78,7 +81,7 @@ export class SpanFrameBuilder {
     dv.setUint32(OFF_GLUE_STORED, this.len, true);
     const sumAt = total - FRAME_CHECKSUM_LENGTH;
     dv.setBigUint64(sumAt, xxh64(out.subarray(0, sumAt), 0n), true);
-    this.buf = Buffer.allocUnsafe(Math.max(initialCapacity(this.maxPages), Math.min(out.length, 2 * initialCapacity(this.maxPages))));
+    this.buf = Buffer.allocUnsafe(this.capacity);
     this.len = 0;
     this.pages = 0;
     return out.subarray(0, total);
