@@ -13,6 +13,7 @@ import type { StreamSink } from '../qemu/stream-parser.js';
 import { BatchBuilder } from '../wire/batch.js';
 import { SpanFrameBuilder } from '../wire/span-frame.js';
 import type { EncodePool } from '../wire/codec-pool.js';
+import { BufferPool } from '../wire/buffer-pool.js';
 
 const enum Mode {
   /** No batch is being filled. */
@@ -26,6 +27,8 @@ const enum Mode {
 export class Batcher implements StreamSink {
   private readonly builder: BatchBuilder;
   private readonly span: SpanFrameBuilder;
+  /** Pass-through frames' buffers, back from the socket through `release`. */
+  private readonly spanBuffers: BufferPool;
   private mode = Mode.None;
   /** Sequence number of the next batch submitted, and of the next frame to hand out. */
   private submitted = 0;
@@ -44,7 +47,25 @@ export class Batcher implements StreamSink {
     private readonly onError: (err: unknown) => void,
   ) {
     this.builder = new BatchBuilder(batchPages);
-    this.span = new SpanFrameBuilder(batchPages);
+    this.spanBuffers = new BufferPool(1);
+    this.span = new SpanFrameBuilder(batchPages, this.spanBuffers);
+  }
+
+  /**
+   * `chunk` (what the parser is about to be pushed) stays intact until `endChunk`, so a
+   * pass-through frame copies runs of it instead of each page header and page apart.
+   */
+  beginChunk(chunk: Uint8Array): void {
+    this.span.beginChunk(chunk);
+  }
+
+  endChunk(): void {
+    this.span.endChunk();
+  }
+
+  /** A frame from `onFrame` was written (the socket is done with it); its buffer may be reused. */
+  release(frame: Uint8Array): void {
+    this.spanBuffers.release(frame);
   }
 
   /** A batch is being filled. */

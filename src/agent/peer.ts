@@ -10,6 +10,7 @@ import { FRAME_MAGIC, FRAME_MAX_LENGTH } from '../wire/frame-format.js';
 import { MecomError } from '../errors.js';
 import { AgentCodes, AgentError } from './errors.js';
 import { readIntoBuffer } from './read-buffer.js';
+import type { BufferPool } from '../wire/buffer-pool.js';
 
 export interface PeerEvents {
   control: [ControlMessage];
@@ -18,16 +19,25 @@ export interface PeerEvents {
   close: [];
 }
 
+/** Messages this long or longer go into pooled buffers: frames of a batch, not control messages. */
+const POOLED_MESSAGE_BYTES = 64 * 1024;
+
 export class Peer extends EventEmitter<PeerEvents> {
   readonly socket: net.Socket;
   bytesOut = 0;
   bytesIn = 0;
-  private readonly reader = new EnvelopeReader({ maxLength: FRAME_MAX_LENGTH, magics: [FRAME_MAGIC, CONTROL_MAGIC] });
+  private readonly reader: EnvelopeReader;
   private closed = false;
 
-  constructor(socket: net.Socket, private readonly what: string) {
+  /**
+   * `buffers`: where frames read from the socket are put (control messages are small and get
+   * buffers of their own); a 'frame' handler gives each back with `buffers.release` when done.
+   */
+  constructor(socket: net.Socket, private readonly what: string, buffers?: BufferPool) {
     super();
     this.socket = socket;
+    const alloc = buffers ? (n: number) => (n >= POOLED_MESSAGE_BYTES ? buffers.acquire(n) : new Uint8Array(n)) : undefined;
+    this.reader = new EnvelopeReader({ maxLength: FRAME_MAX_LENGTH, magics: [FRAME_MAGIC, CONTROL_MAGIC], alloc });
     // Frames are up to a few MiB: read into one reused buffer and copy each message out once
     // (src/agent/read-buffer.ts); Node's own 64 KiB reads cost several times the CPU.
     if (!readIntoBuffer(socket, (chunk) => this.onData(chunk, true))) socket.on('data', (chunk: Buffer) => this.onData(chunk, false));
@@ -42,10 +52,13 @@ export class Peer extends EventEmitter<PeerEvents> {
     return this.closed;
   }
 
-  /** Write one message; false means the socket's buffer is full (wait for 'drain'). */
-  write(bytes: Uint8Array): boolean {
+  /**
+   * Write one message; false means the socket's buffer is full (wait for 'drain'). `written`
+   * runs once the kernel has the bytes (or the write failed): `bytes` may be reused then.
+   */
+  write(bytes: Uint8Array, written?: () => void): boolean {
     this.bytesOut += bytes.byteLength;
-    return this.socket.write(bytes);
+    return written ? this.socket.write(bytes, written) : this.socket.write(bytes);
   }
 
   send(msg: ControlMessage): boolean {

@@ -24,8 +24,9 @@ import { MecomError, asMecomError } from '../errors.js';
 import { DecodePool } from '../wire/codec-pool.js';
 import { ControlType, HelloBody, PROTOCOL_VERSION } from '../wire/control.js';
 import { FRAME_VERSION } from '../wire/frame-format.js';
-import { Address, connectTcp, listenTcp } from './address.js';
+import { Address, connectTo, listenOn, listeningPort } from './address.js';
 import { AgentCodes, AgentError } from './errors.js';
+import { BufferPool } from '../wire/buffer-pool.js';
 import { Peer } from './peer.js';
 
 export interface ReceiverOptions {
@@ -57,6 +58,8 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
   private qemu?: net.Socket;
   private qemuError?: Error;
   private readonly pool: DecodePool;
+  /** Buffers for the frames read from the sender (src/wire/buffer-pool.ts). */
+  private readonly frameBuffers = new BufferPool(1);
   private qemuFull = false;
   private readonly digest = new Xxh64();
   private streamBytes = 0;
@@ -83,9 +86,9 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
   /** Start listening; resolves with the port the sender must use. */
   async start(): Promise<number> {
     await this.pool.ready();
-    this.server = await listenTcp(this.opts.listen);
+    this.server = await listenOn(this.opts.listen);
     this.server.on('connection', (sock) => this.onPeer(sock));
-    return (this.server.address() as net.AddressInfo).port;
+    return listeningPort(this.server);
   }
 
   stats(): ReceiverStats {
@@ -103,7 +106,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     }
     this.server?.close();
     this.setState('handshaking');
-    const peer = (this.peer = new Peer(sock, 'mecom send'));
+    const peer = (this.peer = new Peer(sock, 'mecom send', this.frameBuffers));
     peer.on('error', (err) => this.fail(err));
     peer.on('close', () => {
       if (this.state !== 'verified') this.fail(new AgentError(AgentCodes.peerLost, 'mecom send closed the connection before the stream was verified'));
@@ -135,7 +138,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     // Hold the sender's data until QEMU is connected: frames must not pile up here.
     this.peer!.socket.pause();
     try {
-      this.qemu = await connectTcp(this.opts.to, 'destination QEMU');
+      this.qemu = await connectTo(this.opts.to, 'destination QEMU');
     } catch (err) {
       const e = asMecomError(err);
       this.peer!.finish({ type: ControlType.Reject, body: { reason: e.message, code: e.code } });
@@ -166,20 +169,32 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     // The pool resolves, in arrival order, with a verified span this frame alone uses: a copy,
     // or for a frame of glue only a view of the frame (`owned`: the envelope reader hands out
     // views of the socket's chunks or buffers of its own, which nothing writes to again).
-    this.pool.submit(bytes, { owned: true }).then(
-      ({ span, pageCount }) => this.onDecoded(span, pageCount),
-      (err) => this.fail(asMecomError(err)),
+    // `bytes` is a pooled buffer: back to the pool once decoded, or once QEMU's socket took the
+    // span when the span is a view of it. A frame for the workers moves to one instead of being
+    // copied (`transfer`; only our own buffers, never a view of Node's shared read slabs).
+    this.pool.submit(bytes, { owned: true, transfer: this.frameBuffers.owns(bytes) }).then(
+      ({ span, pageCount }) => {
+        if (span.buffer === bytes.buffer) return this.onDecoded(span, pageCount, () => this.frameBuffers.release(bytes));
+        this.frameBuffers.release(bytes);
+        this.onDecoded(span, pageCount);
+      },
+      (err) => {
+        this.frameBuffers.release(bytes);
+        this.fail(asMecomError(err));
+      },
     );
     this.updatePause();
   }
 
-  private onDecoded(span: Uint8Array, pageCount: number): void {
+  /** `written`: runs once QEMU's socket is done with `span`. */
+  private onDecoded(span: Uint8Array, pageCount: number, written?: () => void): void {
     if (this.state !== 'streaming') return;
     this.frames++;
     this.pages += pageCount;
     this.streamBytes += span.byteLength;
     this.digest.update(span);
-    if (!this.qemu!.write(span) && this.qemu!.writableLength > QEMU_QUEUE_BYTES && !this.qemuFull) {
+    const queued = written ? this.qemu!.write(span, written) : this.qemu!.write(span);
+    if (!queued && this.qemu!.writableLength > QEMU_QUEUE_BYTES && !this.qemuFull) {
       this.qemuFull = true;
       this.qemuFullSince = performance.now();
       this.qemu!.once('drain', () => {

@@ -30,7 +30,7 @@ import { EncodePool } from '../wire/codec-pool.js';
 import { type ModelSnapshot } from '../codec/cost-model.js';
 import { ControlType, PROTOCOL_VERSION } from '../wire/control.js';
 import { FRAME_VERSION } from '../wire/frame-format.js';
-import { Address, connectTcp, formatAddress, listenTcp } from './address.js';
+import { Address, connectTo, formatAddress, listenOn, listeningPort } from './address.js';
 import { AgentCodes, AgentError } from './errors.js';
 import { Peer } from './peer.js';
 import { readIntoBuffer } from './read-buffer.js';
@@ -119,7 +119,7 @@ export class Sender extends EventEmitter<SenderEvents> {
 
   /** Listen for QEMU and connect to the receiver; resolves with the port QEMU must use. */
   async start(): Promise<number> {
-    const peerSocket = await connectTcp(this.opts.to, 'mecom receive');
+    const peerSocket = await connectTo(this.opts.to, 'mecom receive');
     const peer = (this.peer = new Peer(peerSocket, `mecom receive at ${formatAddress(this.opts.to)}`));
     peer.on('error', (err) => this.fail(err));
     peer.on('close', () => {
@@ -166,9 +166,9 @@ export class Sender extends EventEmitter<SenderEvents> {
     // Listen for QEMU only once the workers are warmed up: their start-up (tens of ms idle,
     // hundreds on a loaded host) must not stall the first batches of the migration.
     await Promise.all([welcomed, this.pool.ready()]);
-    this.server = await listenTcp(this.opts.listen);
+    this.server = await listenOn(this.opts.listen);
     this.server.on('connection', (sock) => this.onQemu(sock));
-    return (this.server.address() as net.AddressInfo).port;
+    return listeningPort(this.server);
   }
 
   /** Counters so far; `full` adds the cost model's per-codec measurements (for the done event). */
@@ -229,10 +229,14 @@ export class Sender extends EventEmitter<SenderEvents> {
     if (this.state !== 'streaming') return;
     this.streamBytes += chunk.length;
     this.digest.update(chunk);
+    // The chunk is QEMU's socket's reused read buffer: intact until this returns, no longer.
+    this.batcher.beginChunk(chunk);
     try {
       this.parser.push(chunk);
     } catch (err) {
       return this.fail(asMecomError(err));
+    } finally {
+      this.batcher.endChunk();
     }
     if (this.batcher.pending) this.armFlush();
     this.emit('progress', this.stats());
@@ -287,7 +291,7 @@ export class Sender extends EventEmitter<SenderEvents> {
   private writeFrame(frame: Uint8Array): void {
     if (this.state !== 'streaming' && this.state !== 'draining') return;
     this.frames++;
-    if (!this.peer!.write(frame) && this.peer!.socket.writableLength > this.queueLimit() && !this.socketFull) {
+    if (!this.peer!.write(frame, () => this.batcher.release(frame)) && this.peer!.socket.writableLength > this.queueLimit() && !this.socketFull) {
       this.socketFull = true;
       this.peer!.socket.once('drain', () => {
         this.socketFull = false;

@@ -65,7 +65,7 @@ export function registerAgents(program: Command): void {
   program
     .command('send')
     .description('source-side agent: take QEMU\'s migration stream, compress its pages, send frames to `mecom receive`')
-    .requiredOption('--listen <addr>', 'HOST:PORT where the source QEMU connects (migrate tcp:HOST:PORT); port 0 picks one', addressOption)
+    .requiredOption('--listen <addr>', 'HOST:PORT or unix:PATH where the source QEMU connects (migrate tcp:HOST:PORT or unix:PATH); port 0 picks one', addressOption)
     .requiredOption('--to <addr>', 'HOST:PORT of `mecom receive`', addressOption)
     .addOption(new Option('--codec <policy>', 'page codec policy').choices(CODEC_POLICIES).default('adaptive'))
     .option('--batch-pages <n>', 'pages per frame', intOption(1, 65535), 256)
@@ -94,7 +94,7 @@ export function registerAgents(program: Command): void {
     .command('receive')
     .description('destination-side agent: verify frames from `mecom send` and rebuild QEMU\'s stream for the destination QEMU')
     .requiredOption('--listen <addr>', 'HOST:PORT where `mecom send` connects; port 0 picks one', addressOption)
-    .requiredOption('--to <addr>', 'HOST:PORT of the destination QEMU (migrate-incoming tcp:HOST:PORT)', addressOption)
+    .requiredOption('--to <addr>', 'HOST:PORT or unix:PATH of the destination QEMU (migrate-incoming tcp:HOST:PORT or unix:PATH)', addressOption)
     .option('--threads <n>', 'decode worker threads (default: cores - 1, at least 1)', intOption(1, 256))
     .option('--json', 'print events as JSON lines on stdout')
     .action(async (o: { listen: string; to: string; threads?: number; json?: boolean }) => {

@@ -35,6 +35,12 @@ const EFFICIENCY_MIN = 0.2;
 
 /** Fewest batches between probes after the first batches. */
 const MIN_PROBE_EVERY = 8;
+/**
+ * Probes that leave the plan as it was stretch the interval to the next one, up to this factor:
+ * while the pages and the link stay as they are, a probe buys nothing and costs a batch's
+ * encoding several times over. A probe or re-plan that changes the plan resets it to 1.
+ */
+const MAX_PROBE_BACKOFF = 8;
 
 /** Share of encode time that probing may take when the CPU is (nearly) the limit. */
 export const PROBE_BUDGET = 0.02;
@@ -73,6 +79,8 @@ export interface CostModelOptions {
    * come as often as their CPU budget allows, at most every min(probeEvery, 8) batches.
    */
   probeEvery?: number;
+  /** Largest stretch of the probe interval by probes that leave the plan as it was (default 8; 1 = none). */
+  maxProbeBackoff?: number;
   /** Restrict the choices (for fixed policies and tests); default all. */
   allowed?: readonly CodecChoice[];
 }
@@ -116,6 +124,9 @@ export class CostModel {
   private probes = 0;
   private lastProbe = 0;
   private sinceReplan = 0;
+  /** Multiplier of the probe interval (see MAX_PROBE_BACKOFF), and its cap. */
+  private probeBackoff = 1;
+  private readonly maxProbeBackoff: number;
   /**
    * Measured / predicted encode throughput while the workers were the bottleneck. The encode
    * timings leave out what a batch costs around the codec (messages to and from the workers,
@@ -139,6 +150,7 @@ export class CostModel {
     this.cpus = Math.max(0.05, Math.min(opts.cpus ?? this.threads, this.threads));
     this.alpha = opts.alpha ?? 0.3;
     this.probeEvery = Math.max(1, opts.probeEvery ?? 32);
+    this.maxProbeBackoff = Math.max(1, opts.maxProbeBackoff ?? MAX_PROBE_BACKOFF);
     this.linkBps = opts.priorLinkBps ?? DEFAULT_PRIOR_LINK_BPS;
     const allowed = opts.allowed ?? CODEC_CHOICES;
     this.allowed = CODEC_CHOICES.map((c) => c === 'raw' || allowed.includes(c));
@@ -173,7 +185,7 @@ export class CostModel {
     const share = idle > 0.5 ? Math.max(PROBE_BUDGET, idle / 2) : PROBE_BUDGET;
     let every = this.probeEvery;
     if (this.batchSeconds > 0) every = Math.max(Math.min(this.probeEvery, MIN_PROBE_EVERY), Math.ceil(this.probeCost / (share * this.batchSeconds)));
-    return b - this.lastProbe >= every;
+    return b - this.lastProbe >= every * this.probeBackoff;
   }
 
   /**
@@ -211,7 +223,7 @@ export class CostModel {
     if (!(bytesPerSecond > 0) || !Number.isFinite(bytesPerSecond)) return;
     this.linkBps = bytesPerSecond;
     this.linkMeasured = measured;
-    this.current = this.recompute();
+    this.replan();
   }
 
   /**
@@ -222,7 +234,7 @@ export class CostModel {
   setSource(bytesPerSecond: number): void {
     if (!(bytesPerSecond > 0)) return;
     this.sourceBps = bytesPerSecond;
-    this.current = this.recompute();
+    this.replan();
   }
 
   get link(): number {
@@ -245,7 +257,7 @@ export class CostModel {
     const next = Math.max(MIN_AVAILABLE_CPUS, cores);
     if (Math.abs(next - this.available) < 0.05 * this.cpus) return;
     this.available = next;
-    this.current = this.recompute();
+    this.replan();
   }
 
   /**
@@ -268,7 +280,7 @@ export class CostModel {
     if (!(predictedSeconds > 0) || !(actualSeconds > 0)) return;
     const eff = Math.max(EFFICIENCY_MIN, Math.min(1.5, predictedSeconds / actualSeconds));
     this.efficiency = (1 - this.alpha) * this.efficiency + this.alpha * eff;
-    this.current = this.recompute();
+    this.replan();
   }
 
   /**
@@ -287,7 +299,7 @@ export class CostModel {
     const was = this.receiverBound;
     if (!was && (busy >= RECEIVER_BUSY_ENTER || qemuWait >= RECEIVER_WAIT_ENTER)) this.receiverBound = true;
     else if (was && busy < RECEIVER_BUSY_LEAVE && qemuWait < RECEIVER_WAIT_LEAVE) this.receiverBound = false;
-    if (this.receiverBound !== was) this.current = this.recompute();
+    if (this.receiverBound !== was) this.replan();
   }
 
   /** Whether the receiver's load reports say it is the limit (see setReceiverLoad). */
@@ -307,7 +319,8 @@ export class CostModel {
     // take ~1 ms and planning after each would cost the main thread a few percent.
     if (m.probeSeconds || ++this.sinceReplan >= REPLAN_EVERY) {
       this.sinceReplan = 0;
-      this.current = this.recompute();
+      // The first batches' probes are for learning fast: they do not stretch the interval.
+      if (!this.replan() && m.probeSeconds && this.batches > this.probeEvery) this.probeBackoff = Math.min(this.maxProbeBackoff, this.probeBackoff * 2);
     }
   }
 
@@ -349,6 +362,15 @@ export class CostModel {
     };
   }
 
+  /** Re-plan from the current estimates; true if the plan changed (the probe backoff then restarts). */
+  private replan(): boolean {
+    const before = this.current.plan;
+    this.current = this.recompute();
+    if (samePlan(before, this.current.plan)) return false;
+    this.probeBackoff = 1;
+    return true;
+  }
+
   private recompute(cur: PlanResult | undefined = this.current): PlanResult {
     const cpus = this.effectiveCpus;
     // A saturated receiver, not the link or QEMU, sets the pace: plan for the least CPU per byte.
@@ -365,6 +387,10 @@ export class CostModel {
     const margin = isAllRaw(cur.plan) && !isAllRaw(best.plan) ? LEAVE_RAW_MARGIN : SWITCH_MARGIN;
     return now.bytesPerSecond >= best.bytesPerSecond * (1 - margin) && now.wirePerByte <= best.wirePerByte * (1 + margin) ? now : best;
   }
+}
+
+function samePlan(a: Plan, b: Plan): boolean {
+  return a.length === b.length && a.every((k, c) => k === b[c]);
 }
 
 function isAllRaw(plan: Plan): boolean {

@@ -17,6 +17,11 @@ export const ENVELOPE_PREFIX_LENGTH = 8;
 export interface EnvelopeReaderOptions {
   maxLength: number;
   magics: string[];
+  /**
+   * Where `pushTransient` puts each message: a buffer of exactly `length` bytes (its contents
+   * are overwritten). Default: a new one per message.
+   */
+  alloc?: (length: number) => Uint8Array;
 }
 
 export interface EnvelopeMessage {
@@ -32,6 +37,7 @@ function magicU32(m: string): number {
 
 export class EnvelopeReader {
   private readonly maxLength: number;
+  private readonly alloc: (length: number) => Uint8Array;
   private readonly magicValues: number[];
   private readonly magicNames: string[];
   private chunks: Uint8Array[] = [];
@@ -51,6 +57,7 @@ export class EnvelopeReader {
   constructor(opts: EnvelopeReaderOptions) {
     if (!(opts.maxLength >= ENVELOPE_PREFIX_LENGTH)) throw new RangeError(`maxLength must be at least ${ENVELOPE_PREFIX_LENGTH}`);
     this.maxLength = opts.maxLength;
+    this.alloc = opts.alloc ?? ((n) => new Uint8Array(n));
     this.magicNames = [...opts.magics];
     this.magicValues = opts.magics.map(magicU32);
   }
@@ -72,7 +79,7 @@ export class EnvelopeReader {
 
   /**
    * Like `push`, for a chunk the caller reuses as soon as this returns (a socket's shared read
-   * buffer): every message is copied, once, into a buffer of exactly its length, and the reader
+   * buffer): every message is copied, once, into a buffer of exactly its length (`alloc`), and the reader
    * keeps no view of the chunk. Messages are then returned by `next` as usual. A reader takes
    * either `push` or `pushTransient` chunks, never both.
    */
@@ -90,7 +97,9 @@ export class EnvelopeReader {
         at += take;
         if (this.prefixFill < ENVELOPE_PREFIX_LENGTH) return;
         const { magic, length } = this.checkPrefix(this.prefixView, 0);
-        this.asm = { magic, bytes: new Uint8Array(length) };
+        const bytes = this.alloc(length);
+        if (bytes.length !== length) throw new RangeError(`EnvelopeReader: alloc(${length}) returned ${bytes.length} bytes`);
+        this.asm = { magic, bytes };
         this.asm.bytes.set(this.prefix, 0);
         this.asmFill = ENVELOPE_PREFIX_LENGTH;
         this.prefixFill = 0;

@@ -16,6 +16,7 @@ import {
   OFF_FLAGS, OFF_GLUE_LENGTH, OFF_GLUE_STORED, OFF_LENGTH, OFF_MAGIC, OFF_PAGE_COUNT, OFF_RESERVED, OFF_VERSION,
 } from './frame-format.js';
 import { WireCodes, WireError } from './errors.js';
+import type { BufferPool } from './buffer-pool.js';
 
 /** Room for a batch's pages plus QEMU's page headers (8 bytes each, more for a block name). */
 function initialCapacity(maxPages: number): number {
@@ -26,16 +27,28 @@ export class SpanFrameBuilder {
   readonly maxPages: number;
   /** Size of each new frame buffer: a batch of pages with their headers (it grows when glue runs long). */
   private readonly capacity: number;
+  private readonly pool: BufferPool | undefined;
   private buf: Buffer;
-  /** Span bytes held (the frame's glue length). */
+  /** Span bytes held (the frame's glue length), `written` of them copied, the rest pending. */
   private len = 0;
+  private written = 0;
   private pages = 0;
+  /**
+   * The caller's chunk that stays intact until `endChunk` (see `beginChunk`), and the run of it
+   * not copied yet: QEMU's page headers and pages lie back to back in it, so one copy per run
+   * replaces two small copies per page.
+   */
+  private stable: Uint8Array | null = null;
+  private pendStart = 0;
+  private pendEnd = 0;
 
-  constructor(maxPages: number) {
+  /** `pool`: where frame buffers come from; hand taken frames back to it once written. */
+  constructor(maxPages: number, pool?: BufferPool) {
     if (!Number.isInteger(maxPages) || maxPages < 1) throw new RangeError(`maxPages must be a positive integer, got ${maxPages}`);
     this.maxPages = maxPages;
     this.capacity = initialCapacity(maxPages);
-    this.buf = Buffer.allocUnsafe(this.capacity);
+    this.pool = pool;
+    this.buf = this.newBuffer();
   }
 
   get pageCount(): number {
@@ -50,6 +63,21 @@ export class SpanFrameBuilder {
   }
   isFull(): boolean {
     return this.pages >= this.maxPages;
+  }
+
+  /**
+   * `chunk` will not change until `endChunk`: appends from it may be copied later, in runs.
+   * Bytes from any other buffer are copied at once.
+   */
+  beginChunk(chunk: Uint8Array): void {
+    this.flushPending();
+    this.stable = chunk;
+  }
+
+  /** The chunk from `beginChunk` may change now: copy what is pending of it. */
+  endChunk(): void {
+    this.flushPending();
+    this.stable = null;
   }
 
   /** Copy stream bytes src[start..end) that are not a page payload. */
@@ -68,6 +96,7 @@ export class SpanFrameBuilder {
    * started for the next frame, since the socket may still hold this one).
    */
   take(): Uint8Array {
+    this.flushPending();
     const total = FRAME_HEADER_LENGTH + this.len + FRAME_CHECKSUM_LENGTH;
     const out = this.buf;
     const dv = new DataView(out.buffer, out.byteOffset, total);
@@ -81,10 +110,15 @@ export class SpanFrameBuilder {
     dv.setUint32(OFF_GLUE_STORED, this.len, true);
     const sumAt = total - FRAME_CHECKSUM_LENGTH;
     dv.setBigUint64(sumAt, xxh64(out.subarray(0, sumAt), 0n), true);
-    this.buf = Buffer.allocUnsafe(this.capacity);
+    this.buf = this.newBuffer();
     this.len = 0;
+    this.written = 0;
     this.pages = 0;
     return out.subarray(0, total);
+  }
+
+  private newBuffer(): Buffer {
+    return this.pool ? this.pool.acquire(this.capacity) : Buffer.allocUnsafe(this.capacity);
   }
 
   private append(src: Uint8Array, start: number, end: number): void {
@@ -96,15 +130,37 @@ export class SpanFrameBuilder {
     // (every maxPages pages and at every section boundary), so this guards against a stream
     // that is all glue, such as a huge device state.
     if (need > FRAME_MAX_GLUE) throw new WireError(WireCodes.length, `a frame's span would exceed ${FRAME_MAX_GLUE} bytes`, { expected: FRAME_MAX_GLUE, received: need });
-    const at = FRAME_HEADER_LENGTH + this.len;
-    if (at + n + FRAME_CHECKSUM_LENGTH > this.buf.length) {
-      let cap = this.buf.length * 2;
-      while (cap < at + n + FRAME_CHECKSUM_LENGTH) cap *= 2;
-      const b = Buffer.allocUnsafe(cap);
-      b.set(this.buf.subarray(FRAME_HEADER_LENGTH, at), FRAME_HEADER_LENGTH);
-      this.buf = b;
+    if (FRAME_HEADER_LENGTH + need + FRAME_CHECKSUM_LENGTH > this.buf.length) this.grow(FRAME_HEADER_LENGTH + need + FRAME_CHECKSUM_LENGTH);
+    if (src === this.stable) {
+      if (this.pendEnd === start && this.pendEnd > this.pendStart) {
+        this.pendEnd = end;
+      } else {
+        this.flushPending();
+        this.pendStart = start;
+        this.pendEnd = end;
+      }
+    } else {
+      this.flushPending();
+      this.buf.set(src.subarray(start, end), FRAME_HEADER_LENGTH + this.written);
+      this.written += n;
     }
-    this.buf.set(src.subarray(start, end), at);
     this.len = need;
+  }
+
+  private flushPending(): void {
+    if (this.pendEnd === this.pendStart) return;
+    this.buf.set(this.stable!.subarray(this.pendStart, this.pendEnd), FRAME_HEADER_LENGTH + this.written);
+    this.written += this.pendEnd - this.pendStart;
+    this.pendStart = this.pendEnd = 0;
+  }
+
+  /** A larger buffer for a span that outgrew the batch's room (long glue); not a pooled one. */
+  private grow(atLeast: number): void {
+    let cap = this.buf.length * 2;
+    while (cap < atLeast) cap *= 2;
+    const b = Buffer.allocUnsafe(cap);
+    b.set(this.buf.subarray(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH + this.written), FRAME_HEADER_LENGTH);
+    this.pool?.release(this.buf);
+    this.buf = b;
   }
 }

@@ -154,13 +154,45 @@ test('CostModel: probing stays within its CPU budget when batches are cheap and 
   // Link-bound with the CPU mostly idle: probes may take half the idle CPU, so they come much
   // more often (a probe costs 5 batches: about every 10 batches), never more than every
   // min(probeEvery, 8) batches.
-  const slow = new CostModel({ threads: 1, probeEvery: 4 });
+  // (No backoff here: this is the budget alone; the backoff has its own test.)
+  const slow = new CostModel({ threads: 1, probeEvery: 4, maxProbeBackoff: 1 });
   slow.setLink(1e6); // measured
   const slowProbes = countProbes(slow, 40, 'slow');
   assert.ok(slowProbes >= 4 && slowProbes <= 40 / 4 + 1, `probes ${slowProbes}`);
   // The same slow link only guessed (the prior): no idle CPU is counted on, PROBE_BUDGET holds.
-  const guessedProbes = countProbes(new CostModel({ threads: 1, probeEvery: 4, priorLinkBps: 1e6 }), 40, 'slow');
+  const guessedProbes = countProbes(new CostModel({ threads: 1, probeEvery: 4, priorLinkBps: 1e6, maxProbeBackoff: 1 }), 40, 'slow');
   assert.ok(guessedProbes < slowProbes, `guessed ${guessedProbes} vs measured ${slowProbes}`);
+});
+
+test('CostModel: probes that confirm the plan stretch the interval (up to 8x); a plan change restarts it', () => {
+  const probedAt = (m: CostModel, from: number, to: number, link: 'slow' | 'fast'): number[] => {
+    const at: number[] = [];
+    for (let i = from; i < to; i++) {
+      const p = m.shouldProbe();
+      m.noteSubmitted(p);
+      if (p) at.push(i);
+      m.observe({ ...measure(link), seconds: p ? 0.006 : 0.001, probeSeconds: p ? 0.005 : 0 });
+    }
+    return at;
+  };
+  const m = new CostModel({ threads: 1, probeEvery: 4 });
+  m.setLink(1e6); // slow and measured: probes may take half the idle CPU, about every 10 batches
+  const steady = probedAt(m, 0, 400, 'slow');
+  const gaps = steady.slice(1).map((b, i) => b - steady[i]);
+  assert.ok(gaps.length >= 4, `probes at ${steady}`);
+  // After the first batches' probes, each gap is at least the one before, doubling up to 8x the first.
+  const late = gaps.slice(1);
+  for (let i = 1; i < late.length; i++) assert.ok(late[i] >= late[i - 1], `gaps ${gaps}`);
+  assert.ok(late[late.length - 1] >= 7 * late[0] && late[late.length - 1] <= 9 * late[0], `gaps ${gaps}`);
+  const noBackoff = new CostModel({ threads: 1, probeEvery: 4, maxProbeBackoff: 1 });
+  noBackoff.setLink(1e6);
+  assert.ok(probedAt(noBackoff, 0, 400, 'slow').length > 2 * steady.length, 'without backoff, several times the probes');
+  // The link turns fast: the plan changes (all raw), and the next probe comes at the base interval.
+  m.setLink(1250e6);
+  assert.deepEqual(m.snapshot().choice, { words: 'raw', text: 'raw', noise: 'raw' });
+  const after = probedAt(m, 400, 800, 'fast');
+  assert.ok(after.length >= 2, `probes after the change at ${after}`);
+  assert.ok(after[0] - steady[steady.length - 1] <= late[late.length - 1], 'the backoff restarted');
 });
 
 test('CostModel: probes batches 0, 2, 4, 8, then every probeEvery batches', () => {

@@ -101,3 +101,27 @@ test('envelope: one reader takes push or pushTransient chunks, not both', () => 
   b.pushTransient(stream.subarray(0, 5));
   assert.throws(() => b.push(stream.subarray(5, 10)), RangeError);
 });
+
+test('envelope pushTransient: messages go into the buffers alloc gives, whatever they held', () => {
+  const asked: number[] = [];
+  const given: Uint8Array[] = [];
+  const r = new EnvelopeReader({
+    maxLength: 4096, magics: ['MCF1', 'MCC1'],
+    alloc: (n) => {
+      asked.push(n);
+      const b = new Uint8Array(n).fill(0xab); // a reused buffer's old contents
+      given.push(b);
+      return b;
+    },
+  });
+  const shared = new Uint8Array(stream.length);
+  pushShared(r, stream.subarray(0, 150), shared);
+  pushShared(r, stream.subarray(150), shared);
+  const out: Array<{ magic: string; bytes: Uint8Array }> = [];
+  for (let m = r.next(); m !== null; m = r.next()) out.push(m);
+  check(out);
+  assert.deepEqual(asked, messages.map((m) => m.length));
+  out.forEach((m, i) => assert.equal(m.bytes, given[i]));
+  const bad = new EnvelopeReader({ maxLength: 4096, magics: ['MCF1'], alloc: (n) => new Uint8Array(n + 1) });
+  assert.throws(() => bad.pushTransient(messages[0]), /alloc\(108\) returned 109 bytes/);
+});

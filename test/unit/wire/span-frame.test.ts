@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { BufferPool } from '../../../src/wire/buffer-pool.js';
 import { SpanFrameBuilder } from '../../../src/wire/span-frame.js';
 import { FrameDecoder } from '../../../src/wire/frame-decode.js';
 import { DecodePool } from '../../../src/wire/codec-pool.js';
@@ -85,4 +87,70 @@ test('DecodePool: an owned frame of glue only resolves with a view, anything els
   } finally {
     await pool.close();
   }
+});
+
+test('appends from the chunk between beginChunk and endChunk are copied in runs; other buffers at once', () => {
+  // The sender's pattern: a reused read buffer (scribbled over after each endChunk), and pages
+  // that straddled two reads assembled in the parser's own reused page buffer.
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ len: fc.integer({ min: 0, max: 9000 }), other: fc.boolean(), split: fc.boolean() }), { minLength: 1, maxLength: 40 }),
+      fc.integer({ min: 1, max: 6 }),
+      (pieces, maxPages) => {
+        const pool = new BufferPool(1, 4);
+        const b = new SpanFrameBuilder(maxPages, pool);
+        const chunk = Buffer.alloc(64 * 1024);
+        const other = Buffer.alloc(9000);
+        const expected: Buffer[] = [];
+        const frames: Buffer[] = [];
+        let at = 0;
+        b.beginChunk(chunk);
+        const takeOne = () => {
+          const f = b.take();
+          frames.push(Buffer.from(new FrameDecoder().decode(f).span));
+          pool.release(f); // reused for a later frame at once: frames already taken must not change
+        };
+        for (const p of pieces) {
+          const bytes = randomBytes(p.len);
+          if (p.other) {
+            bytes.copy(other);
+            b.appendGlue(other, 0, p.len);
+            other.fill(0xee); // the parser reuses its page buffer
+          } else {
+            if (at + p.len > chunk.length) {
+              b.endChunk();
+              chunk.fill(0xcc); // the next read overwrites the chunk
+              at = 0;
+              b.beginChunk(chunk);
+            }
+            bytes.copy(chunk, at);
+            b.appendGlue(chunk, at, at + p.len);
+            at += p.len;
+          }
+          expected.push(bytes);
+          if (p.split) takeOne();
+        }
+        b.endChunk();
+        chunk.fill(0xdd);
+        takeOne();
+        assert.deepEqual(Buffer.concat(frames), Buffer.concat(expected));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('pages appended from a chunk land in the frame after their headers, also past a buffer grown for long glue', () => {
+  const b = new SpanFrameBuilder(2, new BufferPool(1));
+  const chunk = randomBytes(3 * (4096 + 8) + (2 << 20));
+  b.beginChunk(chunk);
+  b.appendGlue(chunk, 0, 8);
+  b.appendPage(chunk, 8);
+  b.appendGlue(chunk, 4104, 4104 + (2 << 20)); // longer than the batch's room: the buffer grows mid-run
+  b.appendGlue(chunk, 4104 + (2 << 20), 4112 + (2 << 20));
+  b.appendPage(chunk, 4112 + (2 << 20));
+  const frame = b.take();
+  b.endChunk();
+  const span = new FrameDecoder().decode(frame).span;
+  assert.deepEqual(Buffer.from(span), chunk.subarray(0, 4112 + (2 << 20) + 4096));
 });
