@@ -10,6 +10,7 @@ import os from 'node:os';
 import type { CostModel } from '../codec/cost-model.js';
 import { HostCpuMeter, LinkMeter, SourceMeter } from '../codec/meters.js';
 import { MainThreadMeter } from './main-thread-meter.js';
+import { PlanTrial, type TrialRecord } from './plan-trial.js';
 
 /** Window of the host CPU meter (os.cpus() reads /proc/stat: not every 10 ms). */
 const HOST_CPU_WINDOW_MS = 100;
@@ -59,11 +60,20 @@ export class ModelFeed {
   private readonly source = new SourceMeter();
   private readonly main = new MainThreadMeter();
   private readonly host: HostCpuMeter;
+  /** Measures the model's plan against its plan with the whole CPU budget (src/agent/plan-trial.ts). */
+  private readonly trial: PlanTrial | undefined;
   private hostAt = 0;
   private tracedAt = 0;
 
-  constructor(private readonly model: CostModel, threads: number) {
+  /** `trials`: settle the CPU-dependent choice by measurement (default true). */
+  constructor(private readonly model: CostModel, threads: number, trials = true) {
     this.host = new HostCpuMeter(threads, HOST_CPU_WINDOW_MS);
+    this.trial = trials ? new PlanTrial(model) : undefined;
+  }
+
+  /** The trials so far (undefined when off). */
+  get trials(): TrialRecord | undefined {
+    return this.trial?.record;
   }
 
   sample(s: FeedSample): void {
@@ -79,6 +89,7 @@ export class ModelFeed {
       this.hostAt = s.now;
       if (this.host.sample(s.now, hostIdleMs(), s.workerSeconds, fairShare())) m.setCpuAvailable(this.host.cores!);
     }
+    this.trial?.sample(s.now, s.streamBytes);
     if (TRACE_FILE) this.trace(s);
   }
 
@@ -89,7 +100,8 @@ export class ModelFeed {
     const line = {
       t: Math.round(s.now), streamMB: Math.round(s.streamBytes / 1e5) / 10, queued: s.queued, link: m.linkMBps, linkMeasured: this.link.measured,
       source: m.sourceMBps, cpus: m.availableCpus, eff: m.cpuEfficiency, bound: m.bound, busy: m.receiverBusy, choice: m.choice,
-      batches: m.batches, pass: s.passThroughFrames,
+      batches: m.batches, pass: s.passThroughFrames, modelChoice: m.modelChoice, optimistic: this.model.optimisticPlan().join(''),
+      trials: this.trial?.record,
     };
     fs.appendFileSync(TRACE_FILE!, JSON.stringify(line) + '\n');
   }

@@ -19,7 +19,7 @@ import type { CodecPolicy } from '../wire/frame-encode.js';
 
 export type Transport =
   /** Through mecom send/receive with the given codec policy. */
-  | { kind: 'mecom'; policy: CodecPolicy; batchPages?: number; zstdLevel?: number; model?: boolean }
+  | { kind: 'mecom'; policy: CodecPolicy; batchPages?: number; zstdLevel?: number; model?: boolean; trials?: boolean }
   /** Straight from QEMU to QEMU (the baseline). */
   | { kind: 'direct' };
 
@@ -172,6 +172,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
         '--batch-pages', String(t.batchPages ?? 256),
         ...(t.zstdLevel !== undefined ? ['--zstd-level', String(t.zstdLevel)] : []),
         ...(t.model === false ? ['--no-model'] : []),
+        ...(t.trials === false ? ['--no-trials'] : []),
       ]);
       await sender.waitFor('listening', 10_000);
       uri = `unix:${sendSock}`;

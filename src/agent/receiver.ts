@@ -167,11 +167,11 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
       return this.fail(new AgentError(AgentCodes.protocol, `frame arrived in state ${this.state}`));
     }
     // The pool resolves, in arrival order, with a verified span this frame alone uses: a copy,
-    // or for a frame of glue only a view of the frame (`owned`: the envelope reader hands out
-    // views of the socket's chunks or buffers of its own, which nothing writes to again).
-    // `bytes` is a pooled buffer: back to the pool once decoded, or once QEMU's socket took the
-    // span when the span is a view of it. A frame for the workers moves to one instead of being
-    // copied (`transfer`; only our own buffers, never a view of Node's shared read slabs).
+    // or for a frame of glue only a view of the frame (`owned`: nothing writes to the frame
+    // while that view is in use). `bytes` is a pooled buffer: back to the pool once decoded, or,
+    // when the span is a view of it, once QEMU's socket is done with the span. A frame for the
+    // workers moves to one instead of being copied (`transfer`; only our own buffers, never a
+    // view of Node's shared read slabs).
     this.pool.submit(bytes, { owned: true, transfer: this.frameBuffers.owns(bytes) }).then(
       ({ span, pageCount }) => {
         if (span.buffer === bytes.buffer) return this.onDecoded(span, pageCount, () => this.frameBuffers.release(bytes));

@@ -36,6 +36,7 @@ import { Peer } from './peer.js';
 import { readIntoBuffer } from './read-buffer.js';
 import { ModelFeed } from './model-feed.js';
 import { Batcher } from './batcher.js';
+import type { TrialRecord } from './plan-trial.js';
 
 export interface SenderOptions {
   /** Where QEMU connects (`migrate tcp:...`). Port 0 picks a free port. */
@@ -54,6 +55,8 @@ export interface SenderOptions {
   maxCpuPercent?: number;
   /** Cost model for policy adaptive (default on; false = the page classifier alone). */
   model?: boolean;
+  /** Trials of the model's plan against its plan with the whole CPU budget (default on; src/agent/plan-trial.ts). */
+  trials?: boolean;
 }
 
 export type SenderState = 'connecting' | 'ready' | 'streaming' | 'draining' | 'done' | 'failed';
@@ -68,8 +71,8 @@ export interface SenderStats {
   pagesByCodec: Record<string, number>;
   /** Encode worker threads. */
   threads: number;
-  /** Cost model decision (policy adaptive): link estimate, choice per page class, ... */
-  model?: ModelSnapshot;
+  /** Cost model decision (policy adaptive): link estimate, choice per page class, trials, ... */
+  model?: ModelSnapshot & { trials?: TrialRecord };
 }
 
 export interface SenderEvents {
@@ -96,7 +99,7 @@ export class Sender extends EventEmitter<SenderEvents> {
   private pausedAt = 0;
   private pausedMs = 0;
   private meterTimer?: NodeJS.Timeout;
-  private modelBrief?: ModelSnapshot;
+  private modelBrief?: SenderStats['model'];
   private modelBriefAt = 0;
   /** Measurements for the cost model (policy adaptive with the model on). */
   private readonly feed?: ModelFeed;
@@ -110,7 +113,7 @@ export class Sender extends EventEmitter<SenderEvents> {
       policy: opts.policy, zstdLevel: opts.zstdLevel, threads: opts.threads, maxCpuPercent: opts.maxCpuPercent, model: opts.model !== false,
     });
     this.pool.onAvailable(() => this.updatePause());
-    if (this.pool.model) this.feed = new ModelFeed(this.pool.model, this.pool.threads);
+    if (this.pool.model) this.feed = new ModelFeed(this.pool.model, this.pool.threads, opts.trials !== false);
     this.batcher = new Batcher(this.pool, opts.batchPages, () => this.flush(), (frame) => this.writeFrame(frame), (err) => this.fail(asMecomError(err)));
     this.parser = new QemuStreamParser(this.batcher);
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
@@ -187,8 +190,11 @@ export class Sender extends EventEmitter<SenderEvents> {
     };
   }
 
-  private modelView(full: boolean): ModelSnapshot | undefined {
-    if (full) return this.pool.modelSnapshot();
+  private modelView(full: boolean): SenderStats['model'] {
+    if (full) {
+      const m = this.pool.modelSnapshot();
+      return m && { ...m, trials: this.feed?.trials };
+    }
     // stats() runs for every chunk from QEMU (progress events): refresh the brief view at most
     // every MODEL_VIEW_MS.
     const now = performance.now();
@@ -196,7 +202,7 @@ export class Sender extends EventEmitter<SenderEvents> {
       const m = this.pool.modelSnapshot();
       if (!m) return undefined;
       const { measured: _measured, ...brief } = m;
-      this.modelBrief = { ...brief, measured: {} };
+      this.modelBrief = { ...brief, measured: {}, trials: this.feed?.trials };
       this.modelBriefAt = now;
     }
     return this.modelBrief;

@@ -101,7 +101,10 @@ export interface ModelSnapshot {
   bound: 'cpu' | 'link' | 'source' | 'receiver';
   /** The receiver's last reported event-loop utilisation (0 before any STATUS). */
   receiverBusy: number;
+  /** What is sent now. */
   choice: Record<PageClass, CodecChoice>;
+  /** The model's own choice, when a trial overrides it (src/agent/plan-trial.ts). */
+  modelChoice?: Record<PageClass, CodecChoice>;
   /** Measured ratio and MB/s per class and choice (measured cells only). */
   measured: Record<string, { ratio: number; MBps: number }>;
   batches: number;
@@ -124,6 +127,8 @@ export class CostModel {
   private probes = 0;
   private lastProbe = 0;
   private sinceReplan = 0;
+  /** A plan sent instead of the model's own (`override`). */
+  private forced: Plan | null = null;
   /** Multiplier of the probe interval (see MAX_PROBE_BACKOFF), and its cap. */
   private probeBackoff = 1;
   private readonly maxProbeBackoff: number;
@@ -135,7 +140,7 @@ export class CostModel {
    */
   private efficiency = 1;
   /** Whether the link estimate was ever measured (a standing queue), not just guessed. */
-  private linkMeasured = false;
+  private linkWasMeasured = false;
   /** Running averages: seconds of a batch without probing, extra seconds of a probe. */
   private batchSeconds = 0;
   private probeCost = 0;
@@ -160,12 +165,38 @@ export class CostModel {
 
   /** True while the plan sends every page class raw (zero and fill pages aside). */
   get allRaw(): boolean {
-    return isAllRaw(this.current.plan);
+    return isAllRaw(this.plan());
   }
 
-  /** The plan for the next batch. */
+  /** The plan for the next batch: the model's own, unless `override` set another. */
   plan(): Plan {
+    return this.forced ?? this.current.plan;
+  }
+
+  /** The model's own choice from its estimates, whatever `override` says. */
+  modelPlan(): Plan {
     return this.current.plan;
+  }
+
+  /**
+   * The choice if the workers had their whole CPU budget (times the measured efficiency): the
+   * host meter's estimate of free cores and the receiver's load set aside. Where this differs
+   * from `modelPlan`, the choice rests on those two estimates, and a trial (src/agent/plan-trial.ts)
+   * can settle it by measuring both plans.
+   */
+  optimisticPlan(): Plan {
+    const source = this.sourceBps;
+    return bestPlan(this.book.est, this.linkBps, this.cpus * this.efficiency, 0.03, this.allowed, source).plan;
+  }
+
+  /** Whether the link estimate was ever measured under a standing queue (not just guessed). */
+  get linkMeasured(): boolean {
+    return this.linkWasMeasured;
+  }
+
+  /** Send `plan` instead of the model's own choice until called with null. */
+  override(plan: Plan | null): void {
+    this.forced = plan ? [plan[0], plan[1], plan[2]] : null;
   }
 
   /**
@@ -203,7 +234,7 @@ export class CostModel {
    * from the guess, not from the link.
    */
   private idleShare(): number {
-    return this.linkMeasured || Number.isFinite(this.sourceBps) ? 1 - this.current.cpuShare : 0;
+    return this.linkWasMeasured || Number.isFinite(this.sourceBps) ? 1 - this.current.cpuShare : 0;
   }
 
   /** Count a batch handed to the encoder (call once per batch, after plan()/shouldProbe()). */
@@ -222,7 +253,7 @@ export class CostModel {
   setLink(bytesPerSecond: number, measured = true): void {
     if (!(bytesPerSecond > 0) || !Number.isFinite(bytesPerSecond)) return;
     this.linkBps = bytesPerSecond;
-    this.linkMeasured = measured;
+    this.linkWasMeasured = measured;
     this.replan();
   }
 
@@ -267,7 +298,7 @@ export class CostModel {
   nominalCpuRate(): number {
     // On the cores the host has free: the efficiency measured against it is then what the pool
     // loses beyond that (messages, scheduling), not the host's load a second time.
-    return evaluatePlan(this.book.est, this.current.plan, Infinity, Math.min(this.cpus, this.available), Infinity).bytesPerSecond;
+    return evaluatePlan(this.book.est, this.plan(), Infinity, Math.min(this.cpus, this.available), Infinity).bytesPerSecond;
   }
 
   /**
@@ -355,7 +386,8 @@ export class CostModel {
       predictedMBps: round(this.current.bytesPerSecond / 1e6, 1),
       bound: this.receiverBound ? 'receiver' : this.current.bound,
       receiverBusy: round(this.receiverBusy, 2),
-      choice: planToRecord(this.current.plan),
+      choice: planToRecord(this.plan()),
+      ...(this.forced ? { modelChoice: planToRecord(this.current.plan) } : {}),
       measured,
       batches: this.batches,
       probes: this.probes,

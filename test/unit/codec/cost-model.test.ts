@@ -120,6 +120,28 @@ test('CostModel: when QEMU is the limit, compression is free only on free cores'
   assert.equal(m.allRaw, false, 'cores free again: back to the fewest wire bytes');
 });
 
+test('CostModel: the optimistic plan ignores the host meter; an override is what is sent until cleared', () => {
+  const m = new CostModel({ threads: 1, priorLinkBps: 125e6 });
+  m.observe(measure('slow'));
+  m.setLink(125e6);
+  m.setCpuAvailable(0.05); // the host looks saturated
+  assert.equal(m.allRaw, true);
+  assert.deepEqual(m.modelPlan(), [0, 0, 0]);
+  const o = m.optimisticPlan();
+  assert.ok(o.some((k) => k !== 0), `with the whole core a 1 Gbit/s link is worth compressing for: ${o}`);
+  m.override(o);
+  assert.deepEqual(m.plan(), o);
+  assert.equal(m.allRaw, false);
+  const snap = m.snapshot();
+  assert.deepEqual(snap.modelChoice, { words: 'raw', text: 'raw', noise: 'raw' });
+  assert.notDeepEqual(snap.choice, snap.modelChoice);
+  m.setLink(120e6); // re-plans keep the override
+  assert.deepEqual(m.plan(), o);
+  m.override(null);
+  assert.deepEqual(m.plan(), [0, 0, 0]);
+  assert.equal(m.snapshot().modelChoice, undefined);
+});
+
 test('HostCpuMeter: cores for the workers = host idle + the workers\' own use, capped by the thread count', () => {
   const h = new HostCpuMeter(2, 100, 1);
   assert.equal(h.sample(0, 0, 0), false, 'first sample sets the baseline');
