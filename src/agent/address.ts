@@ -4,9 +4,10 @@ import { AgentCodes, AgentError } from './errors.js';
 /** A TCP endpoint; port 0 means "any free port" for listeners. */
 export interface TcpAddress { host: string; port: number }
 /**
- * A unix-domain socket. For the hops between an agent and its QEMU on the same host: the same
- * bytes at about two thirds of loopback TCP's CPU (no TCP stack on either side), which counts
- * when a fast link leaves the host's CPU as the limit.
+ * A unix-domain socket, for an agent and its QEMU on one host. Node to Node it moves bytes at
+ * about two thirds of loopback TCP's CPU. With QEMU on the other end, its fixed 208 KiB buffer
+ * meant many small reads, and migrations were slower. So `mecom migrate` uses TCP, and this
+ * is here for those who run the agents themselves.
  */
 export interface UnixAddress { path: string }
 export type Address = TcpAddress | UnixAddress;

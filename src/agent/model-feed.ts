@@ -65,8 +65,8 @@ export class ModelFeed {
   private hostAt = 0;
   private tracedAt = 0;
 
-  /** `trials`: settle the CPU-dependent choice by measurement (default true). */
-  constructor(private readonly model: CostModel, threads: number, trials = true) {
+  /** `trials`: settle the CPU-dependent choice by measurement (default off: see docs/codec.md "Trials"). */
+  constructor(private readonly model: CostModel, threads: number, trials = false) {
     this.host = new HostCpuMeter(threads, HOST_CPU_WINDOW_MS);
     this.trial = trials ? new PlanTrial(model) : undefined;
   }
@@ -100,6 +100,7 @@ export class ModelFeed {
     const line = {
       t: Math.round(s.now), streamMB: Math.round(s.streamBytes / 1e5) / 10, queued: s.queued, link: m.linkMBps, linkMeasured: this.link.measured,
       source: m.sourceMBps, cpus: m.availableCpus, eff: m.cpuEfficiency, bound: m.bound, busy: m.receiverBusy, choice: m.choice,
+      predicted: m.predictedMBps, baseMBps: Math.round(1 / this.model.estimates().baseCost / 1e6), cheapMBps: Math.round(1 / (this.model.estimates().cheapBaseCost ?? NaN) / 1e6),
       batches: m.batches, pass: s.passThroughFrames, modelChoice: m.modelChoice, optimistic: this.model.optimisticPlan().join(''),
       trials: this.trial?.record,
     };

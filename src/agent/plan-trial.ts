@@ -10,6 +10,12 @@
  * workers, QEMU, the receiver, or cores taken by others. The faster plan is then held, for
  * longer each time the same plan wins again.
  *
+ * Off by default (`mecom send --trials`): measured live, the whole-CPU plan lost every trial at
+ * 10 Gbit/s, and the trials' windows cost more than they won (docs/codec.md "Trials"). The
+ * session-5 1 Gbit/s numbers above also came before the base-cost fix in estimates.ts. With
+ * that fix the model compresses memwrite at 1 Gbit/s by itself: 142-168 MB on the link, against
+ * 211 MB before.
+ *
  * Deterministic: it reads no clock; `sample` gets the time and the stream's byte count.
  */
 import type { Plan } from '../codec/choices.js';

@@ -55,7 +55,7 @@ export interface SenderOptions {
   maxCpuPercent?: number;
   /** Cost model for policy adaptive (default on; false = the page classifier alone). */
   model?: boolean;
-  /** Trials of the model's plan against its plan with the whole CPU budget (default on; src/agent/plan-trial.ts). */
+  /** Trials of the model's plan against its plan with the whole CPU budget (default off; src/agent/plan-trial.ts). */
   trials?: boolean;
 }
 
@@ -113,7 +113,7 @@ export class Sender extends EventEmitter<SenderEvents> {
       policy: opts.policy, zstdLevel: opts.zstdLevel, threads: opts.threads, maxCpuPercent: opts.maxCpuPercent, model: opts.model !== false,
     });
     this.pool.onAvailable(() => this.updatePause());
-    if (this.pool.model) this.feed = new ModelFeed(this.pool.model, this.pool.threads, opts.trials !== false);
+    if (this.pool.model) this.feed = new ModelFeed(this.pool.model, this.pool.threads, opts.trials === true);
     this.batcher = new Batcher(this.pool, opts.batchPages, () => this.flush(), (frame) => this.writeFrame(frame), (err) => this.fail(asMecomError(err)));
     this.parser = new QemuStreamParser(this.batcher);
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));

@@ -73,7 +73,7 @@ export function registerAgents(program: Command): void {
     .option('--threads <n>', 'encode worker threads (default: cores - 1, at least 1)', intOption(1, 256))
     .option('--max-cpu <percent>', 'CPU budget of the encode workers, percent of one core (e.g. 150 = 1.5 cores)', intOption(1, 25600))
     .option('--no-model', 'adaptive policy without the link/CPU cost model: the page classifier alone picks each codec')
-    .option('--no-trials', 'trust the cost model\'s CPU estimates: no trials of its plan against its plan with the whole CPU budget')
+    .option('--trials', 'settle the cost model\'s CPU-dependent choice by trials of its plan against its plan with the whole CPU budget (experimental; docs/codec.md "Trials")')
     .option('--json', 'print events as JSON lines on stdout')
     .action(async (o: { listen: string; to: string; codec: CodecPolicy; batchPages: number; zstdLevel?: number; threads?: number; maxCpu?: number; model?: boolean; trials?: boolean; json?: boolean }) => {
       const emit = emitter(!!o.json, 'send');
@@ -86,7 +86,7 @@ export function registerAgents(program: Command): void {
         threads: o.threads,
         maxCpuPercent: o.maxCpu,
         model: o.model !== false,
-        trials: o.trials !== false,
+        trials: o.trials === true,
       });
       sender.on('progress', throttle(() => emit('progress', { ...sender.stats() }), 200));
       await runAgent(sender, emit, (port) => emit('listening', { port }));

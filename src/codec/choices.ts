@@ -90,3 +90,18 @@ export function cellIndex(cls: number, choice: number): number {
 export function emptyCells(): Float64Array {
   return new Float64Array(N_CLASSES * N_CHOICES * CELL_WIDTH);
 }
+
+/**
+ * Scale every time in a measurement by `f` (0 < f ≤ 1): wall time to time on a CPU, with f
+ * the share of the wall time the encoding thread was running (src/wire/thread-cpu.ts).
+ */
+export function scaleMeasureSeconds(m: EncodeMeasure, f: number): void {
+  if (!(f > 0) || f >= 1) return;
+  m.seconds *= f;
+  m.baseSeconds *= f;
+  if (m.probeSeconds !== undefined) m.probeSeconds *= f;
+  if (m.classifySeconds !== undefined) m.classifySeconds *= f;
+  for (let i = 2; i < m.cells.length; i += 3) m.cells[i] *= f;
+  if (m.uniform) for (let i = 2; i < m.uniform.length; i += UNIFORM_WIDTH) m.uniform[i] *= f;
+  if (m.groups) for (let i = 2; i < m.groups.length; i += GROUP_RECORD_WIDTH) m.groups[i] *= f;
+}

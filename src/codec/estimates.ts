@@ -87,7 +87,12 @@ export class EstimateBook {
     }
     if (m.bytesIn > 0 && m.baseSeconds >= 0) {
       const b = m.baseSeconds / m.bytesIn;
-      const ema = (old: number | undefined, x: number) => (old === undefined ? x : (1 - a) * old + a * x);
+      // Like the codecs' costs (costStep): a preempted or cold batch moves the base only a
+      // little. A plain average once took one slow first batch to 4 MB/s per core, and with
+      // pass-through frames only probes reach the workers: too few samples to average that out,
+      // and every compressing plan then looked CPU-bound at 1 Gbit/s.
+      const w = sampleWeight(a, m.pages);
+      const ema = (old: number | undefined, x: number) => (old === undefined || !(old > 0) ? x : x > 0 ? costStep(old, x, w) : old);
       if (m.cheap) e.cheapBaseCost = ema(e.cheapBaseCost, b);
       else {
         e.baseCost = ema(e.baseCost, b);
