@@ -111,6 +111,8 @@ export class Sender extends EventEmitter<SenderEvents> {
     super();
     this.pool = new EncodePool({
       policy: opts.policy, zstdLevel: opts.zstdLevel, threads: opts.threads, maxCpuPercent: opts.maxCpuPercent, model: opts.model !== false,
+      // ModelFeed tells the model the host's free cores: costs must then be CPU time.
+      cpuTimeCosts: true,
     });
     this.pool.onAvailable(() => this.updatePause());
     if (this.pool.model) this.feed = new ModelFeed(this.pool.model, this.pool.threads, opts.trials === true);

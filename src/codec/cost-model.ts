@@ -56,6 +56,14 @@ const RECEIVER_BUSY_ENTER = 0.85;
 const RECEIVER_BUSY_LEAVE = 0.65;
 const RECEIVER_WAIT_ENTER = 0.5;
 const RECEIVER_WAIT_LEAVE = 0.25;
+/**
+ * Consecutive reports below the leave thresholds before the receiver stops counting as the
+ * limit (STATUS comes every 50 ms: 300 ms). Raw frames are what keep a saturated receiver just
+ * below saturation. A single quiet report let the model compress again, and the receiver's
+ * queue then read as a slow link. At 10 Gbit/s memwrite flip-flopped like this between raw and
+ * compression, with 20-30% of its pages compressed.
+ */
+const RECEIVER_LEAVE_REPORTS = 6;
 
 /** The margin a compressing plan needs to replace an all-raw plan. */
 const LEAVE_RAW_MARGIN = 0.15;
@@ -147,6 +155,8 @@ export class CostModel {
   /** The receiver's last reported utilisation, and whether its reports say it is the limit. */
   private receiverBusy = 0;
   private receiverBound = false;
+  /** Consecutive receiver reports below the leave thresholds. */
+  private receiverQuiet = 0;
   /** Cores free for the workers on this host (setCpuAvailable); the budget until measured. */
   private available = Infinity;
 
@@ -322,14 +332,16 @@ export class CostModel {
    * needed. While the receiver is the limit the model plans as if neither link nor QEMU were
    * (the plan with the least CPU per byte wins: all raw, i.e. pass-through frames, the
    * receiver's cheapest too). Hysteresis: saturated from busy ≥ 0.85 or qemuWait ≥ 0.5, clear
-   * below 0.65 and 0.25.
+   * after RECEIVER_LEAVE_REPORTS reports in a row below 0.65 and 0.25.
    */
   setReceiverLoad(busy: number, qemuWait: number): void {
     if (!Number.isFinite(busy) || !Number.isFinite(qemuWait)) return;
     this.receiverBusy = busy;
     const was = this.receiverBound;
+    const quiet = busy < RECEIVER_BUSY_LEAVE && qemuWait < RECEIVER_WAIT_LEAVE;
+    this.receiverQuiet = quiet ? this.receiverQuiet + 1 : 0;
     if (!was && (busy >= RECEIVER_BUSY_ENTER || qemuWait >= RECEIVER_WAIT_ENTER)) this.receiverBound = true;
-    else if (was && busy < RECEIVER_BUSY_LEAVE && qemuWait < RECEIVER_WAIT_LEAVE) this.receiverBound = false;
+    else if (was && this.receiverQuiet >= RECEIVER_LEAVE_REPORTS) this.receiverBound = false;
     if (this.receiverBound !== was) this.replan();
   }
 

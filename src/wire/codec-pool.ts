@@ -58,6 +58,12 @@ export interface EncodePoolOptions extends PoolCommonOptions {
   /** Choices the model may use (default all). */
   allowed?: readonly CodecChoice[];
   probeEvery?: number;
+  /**
+   * Report encode timings as CPU time, not wall time (src/wire/thread-cpu.ts). For a model that
+   * is also told the cores the workers can get (`setCpuAvailable`, as `mecom send` does): wall
+   * time would count the host's contention a second time. Default false.
+   */
+  cpuTimeCosts?: boolean;
 }
 
 interface EncodeResult { frame: Uint8Array; batch: Batch; measure: EncodeMeasure | null; pagesByCodec: Record<string, number> }
@@ -114,7 +120,7 @@ export class EncodePool {
     this.threads = opts.threads ?? defaultThreads();
     this.pool = new OrderedPool<EncodeResult>({
       script: WORKER, threads: this.threads, maxInFlight: opts.maxInFlight, maxCpuPercent: opts.maxCpuPercent,
-      workerData: { kind: 'encode', policy: opts.policy, zstdLevel: opts.zstdLevel }, name: 'encode',
+      workerData: { kind: 'encode', policy: opts.policy, zstdLevel: opts.zstdLevel, cpuTimeCosts: opts.cpuTimeCosts === true }, name: 'encode',
     });
     if (opts.policy === 'adaptive' && opts.model !== false) {
       this.model = new CostModel({

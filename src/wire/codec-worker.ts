@@ -18,7 +18,7 @@ import { scaleMeasureSeconds } from '../codec/choices.js';
 export interface EncodeJob { batch: Batch; plan?: Plan; probe?: boolean; probeGroupPages?: number }
 export interface DecodeJob { frame: Uint8Array }
 
-type Init = { kind: 'encode'; policy: CodecPolicy; zstdLevel?: number } | { kind: 'decode'; maxLength?: number };
+type Init = { kind: 'encode'; policy: CodecPolicy; zstdLevel?: number; cpuTimeCosts?: boolean } | { kind: 'decode'; maxLength?: number };
 
 function counts(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
   const r: Record<string, number> = {};
@@ -36,7 +36,7 @@ if (parentPort) {
   const dec = init.kind === 'decode' ? new FrameDecoder({ maxLength: init.maxLength }) : undefined;
   if (init.kind === 'encode' && init.policy === 'adaptive') warmUpEncoders();
   // After the warm-up, whose CPU time is no job's.
-  const cpuShare = enc ? new ThreadCpuShare() : undefined;
+  const cpuShare = init.kind === 'encode' && init.cpuTimeCosts ? new ThreadCpuShare() : undefined;
   // OrderedPool.ready(): this worker is warmed up and takes jobs at full speed from now on.
   port.postMessage({ ready: true });
   port.on('message', (m: { id: number; job: EncodeJob | DecodeJob }) => {
@@ -46,10 +46,12 @@ if (parentPort) {
         const job = m.job as EncodeJob;
         const before = enc.pagesByCodec();
         const frame = enc.encode(job.batch, { plan: job.plan, probe: job.probe, probeGroupPages: job.probeGroupPages });
-        // The cost model wants CPU time: scale the encoder's wall-clock timings by the share of
-        // the time this thread was on a CPU (src/wire/thread-cpu.ts).
-        const share = cpuShare!.note((performance.now() - t0) / 1000);
-        if (enc.lastMeasure) scaleMeasureSeconds(enc.lastMeasure, share);
+        // A model told the cores it can get wants CPU time: scale the encoder's wall-clock
+        // timings by the share of the time this thread was on a CPU (src/wire/thread-cpu.ts).
+        if (cpuShare) {
+          const share = cpuShare.note((performance.now() - t0) / 1000);
+          if (enc.lastMeasure) scaleMeasureSeconds(enc.lastMeasure, share);
+        }
         // The batch goes back with the frame (its buffers transferred), so the producer can reuse
         // them instead of allocating and zeroing a fresh megabyte per batch.
         const result = { frame, batch: job.batch, measure: enc.lastMeasure, pagesByCodec: counts(enc.pagesByCodec(), before) };

@@ -7,6 +7,9 @@
  * contention, so the model counted it twice. Live at 1 Gbit/s it then rated even the raw path
  * at 35-60 MB/s per core and never compressed.
  *
+ * Used where the model is told the host's free cores (`EncodePoolOptions.cpuTimeCosts`, set by
+ * `mecom send`); the in-process throughput bench has no host meter and keeps wall time.
+ *
  * Source: /proc/thread-self/schedstat, whose first field is the thread's time on a CPU in ns.
  * Read from the worker's own thread; Node 20 has no per-thread CPU clock. The kernel updates it
  * at scheduler ticks, so one short job reads 0 or twice its wall time. Jobs are therefore pooled

@@ -100,7 +100,12 @@ test('CostModel: a saturated receiver is not a slow link: the plan goes all raw,
   assert.equal(m.snapshot().receiverBusy, 0.95);
   m.setReceiverLoad(0.75, 0); // inside the hysteresis band: unchanged
   assert.equal(m.allRaw, true);
-  m.setReceiverLoad(0.3, 0.1);
+  for (let i = 0; i < 5; i++) m.setReceiverLoad(0.3, 0.1);
+  assert.equal(m.receiverLimited, true, 'quiet for 250 ms is not yet enough');
+  m.setReceiverLoad(0.7, 0.1); // one report inside the band restarts the count
+  for (let i = 0; i < 5; i++) m.setReceiverLoad(0.3, 0.1);
+  assert.equal(m.receiverLimited, true);
+  m.setReceiverLoad(0.3, 0.1); // the sixth quiet report in a row
   assert.equal(m.receiverLimited, false);
   assert.equal(m.snapshot().choice.words, 'zstd-group', 'an idle receiver means the link is what it measured');
   m.setReceiverLoad(0.2, 0.6); // waiting on the destination QEMU counts as saturated too
