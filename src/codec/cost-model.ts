@@ -52,9 +52,13 @@ const SWITCH_MARGIN = 0.05;
 const MIN_AVAILABLE_CPUS = 0.05;
 
 /** Receiver load (STATUS) at which it counts as the limit, and below which it no longer does. */
-const RECEIVER_BUSY_ENTER = 0.85;
+// One threshold to enter and leave (the hysteresis is in time, RECEIVER_LEAVE_REPORTS): a queue
+// is the link's only while the receiver has room. Entering at 0.85 (session 4) left a band in
+// which a receiver at 65-85% still let its queue read as a slow link (session 5: the model then
+// compressed a fifth of the pages on loopback).
+const RECEIVER_BUSY_ENTER = 0.65;
 const RECEIVER_BUSY_LEAVE = 0.65;
-const RECEIVER_WAIT_ENTER = 0.5;
+const RECEIVER_WAIT_ENTER = 0.25;
 const RECEIVER_WAIT_LEAVE = 0.25;
 /**
  * Consecutive reports below the leave thresholds before the receiver stops counting as the
@@ -331,8 +335,8 @@ export class CostModel {
    * model would compress for a "slow link" and spend CPU that, on a shared host, the receiver
    * needed. While the receiver is the limit the model plans as if neither link nor QEMU were
    * (the plan with the least CPU per byte wins: all raw, i.e. pass-through frames, the
-   * receiver's cheapest too). Hysteresis: saturated from busy ≥ 0.85 or qemuWait ≥ 0.5, clear
-   * after RECEIVER_LEAVE_REPORTS reports in a row below 0.65 and 0.25.
+   * receiver's cheapest too). Saturated from busy ≥ 0.65 or qemuWait ≥ 0.25, clear after
+   * RECEIVER_LEAVE_REPORTS reports in a row below both.
    */
   setReceiverLoad(busy: number, qemuWait: number): void {
     if (!Number.isFinite(busy) || !Number.isFinite(qemuWait)) return;

@@ -91,14 +91,14 @@ test('CostModel: a saturated receiver is not a slow link: the plan goes all raw,
   m.setLink(12.5e6); // what the link meter reads when the receiver drains the socket slowly
   assert.equal(m.snapshot().choice.words, 'zstd-group');
   assert.equal(m.allRaw, false);
-  m.setReceiverLoad(0.7, 0); // busy, but not saturated: still the link's reading
+  m.setReceiverLoad(0.6, 0); // busy, with room to spare: the queue is the link's
   assert.equal(m.allRaw, false);
   m.setReceiverLoad(0.95, 0);
   assert.equal(m.receiverLimited, true);
   assert.equal(m.allRaw, true, 'compressing would only take CPU the receiver needs');
   assert.equal(m.snapshot().bound, 'receiver');
   assert.equal(m.snapshot().receiverBusy, 0.95);
-  m.setReceiverLoad(0.75, 0); // inside the hysteresis band: unchanged
+  m.setReceiverLoad(0.7, 0); // above the threshold: still the receiver's queue
   assert.equal(m.allRaw, true);
   for (let i = 0; i < 5; i++) m.setReceiverLoad(0.3, 0.1);
   assert.equal(m.receiverLimited, true, 'quiet for 250 ms is not yet enough');
