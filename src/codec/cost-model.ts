@@ -51,17 +51,18 @@ const SWITCH_MARGIN = 0.05;
 /** Fewest cores the model assumes the workers have (setCpuAvailable). */
 const MIN_AVAILABLE_CPUS = 0.05;
 
-/** Receiver load (STATUS) at which it counts as the limit, and below which it no longer does. */
-// One threshold to enter and leave (the hysteresis is in time, RECEIVER_LEAVE_REPORTS): a queue
-// is the link's only while the receiver has room. Entering at 0.85 (session 4) left a band in
-// which a receiver at 65-85% still let its queue read as a slow link (session 5: the model then
-// compressed a fifth of the pages on loopback).
-const RECEIVER_BUSY_ENTER = 0.65;
-const RECEIVER_BUSY_LEAVE = 0.65;
-const RECEIVER_WAIT_ENTER = 0.25;
-const RECEIVER_WAIT_LEAVE = 0.25;
 /**
- * Consecutive reports below the leave thresholds before the receiver stops counting as the
+ * Receiver load (STATUS) from which it counts as the limit: busy share of its event loop, share
+ * of the time it waited on the destination QEMU. The same thresholds clear it, after
+ * RECEIVER_LEAVE_REPORTS reports below both: a queue is the link's only while the receiver has
+ * room. Session 4 entered at 0.85 / 0.5 and cleared below 0.65 / 0.25 on one report. In the band
+ * between, a receiver at 65-85% still let its queue read as a slow link, and the model then
+ * compressed a fifth of the pages on loopback (session 5).
+ */
+const RECEIVER_BUSY_LIMIT = 0.65;
+const RECEIVER_WAIT_LIMIT = 0.25;
+/**
+ * Consecutive reports below the thresholds before the receiver stops counting as the
  * limit (STATUS comes every 50 ms: 300 ms). Raw frames are what keep a saturated receiver just
  * below saturation. A single quiet report let the model compress again, and the receiver's
  * queue then read as a slow link. At 10 Gbit/s memwrite flip-flopped like this between raw and
@@ -159,7 +160,7 @@ export class CostModel {
   /** The receiver's last reported utilisation, and whether its reports say it is the limit. */
   private receiverBusy = 0;
   private receiverBound = false;
-  /** Consecutive receiver reports below the leave thresholds. */
+  /** Consecutive receiver reports below the thresholds. */
   private receiverQuiet = 0;
   /** Cores free for the workers on this host (setCpuAvailable); the budget until measured. */
   private available = Infinity;
@@ -199,8 +200,7 @@ export class CostModel {
    * can settle it by measuring both plans.
    */
   optimisticPlan(): Plan {
-    const source = this.sourceBps;
-    return bestPlan(this.book.est, this.linkBps, this.cpus * this.efficiency, 0.03, this.allowed, source).plan;
+    return bestPlan(this.book.est, this.linkBps, this.cpus * this.efficiency, 0.03, this.allowed, this.sourceBps).plan;
   }
 
   /** Whether the link estimate was ever measured under a standing queue (not just guessed). */
@@ -342,10 +342,10 @@ export class CostModel {
     if (!Number.isFinite(busy) || !Number.isFinite(qemuWait)) return;
     this.receiverBusy = busy;
     const was = this.receiverBound;
-    const quiet = busy < RECEIVER_BUSY_LEAVE && qemuWait < RECEIVER_WAIT_LEAVE;
+    const quiet = busy < RECEIVER_BUSY_LIMIT && qemuWait < RECEIVER_WAIT_LIMIT;
     this.receiverQuiet = quiet ? this.receiverQuiet + 1 : 0;
-    if (!was && (busy >= RECEIVER_BUSY_ENTER || qemuWait >= RECEIVER_WAIT_ENTER)) this.receiverBound = true;
-    else if (was && this.receiverQuiet >= RECEIVER_LEAVE_REPORTS) this.receiverBound = false;
+    if (!quiet) this.receiverBound = true;
+    else if (this.receiverQuiet >= RECEIVER_LEAVE_REPORTS) this.receiverBound = false;
     if (this.receiverBound !== was) this.replan();
   }
 
