@@ -97,10 +97,11 @@ export class ModelFeed {
     if (s.now - this.tracedAt < 50) return;
     this.tracedAt = s.now;
     const m = this.model.snapshot();
+    const est = this.model.estimates();
     const line = {
       t: Math.round(s.now), streamMB: Math.round(s.streamBytes / 1e5) / 10, queued: s.queued, link: m.linkMBps, linkMeasured: this.link.measured,
       source: m.sourceMBps, cpus: m.availableCpus, eff: m.cpuEfficiency, bound: m.bound, busy: m.receiverBusy, choice: m.choice,
-      predicted: m.predictedMBps, baseMBps: Math.round(1 / this.model.estimates().baseCost / 1e6), cheapMBps: Math.round(1 / (this.model.estimates().cheapBaseCost ?? NaN) / 1e6),
+      predicted: m.predictedMBps, baseMBps: Math.round(1 / est.baseCost / 1e6), cheapMBps: Math.round(1 / (est.cheapBaseCost ?? NaN) / 1e6),
       batches: m.batches, pass: s.passThroughFrames, modelChoice: m.modelChoice, optimistic: this.model.optimisticPlan().join(''),
       trials: this.trial?.record,
     };
