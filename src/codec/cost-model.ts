@@ -19,10 +19,13 @@ import {
 } from './choices.js';
 import { bestPlan, evaluatePlan, type Estimates, type PlanResult } from './plan.js';
 import { DEFAULT_PRIOR_LINK_BPS, EstimateBook } from './estimates.js';
+import { ProbeSchedule } from './probe-schedule.js';
+import { ReceiverLoad } from './receiver-load.js';
 
 export * from './choices.js';
 export * from './plan.js';
 export { DEFAULT_PRIOR_LINK_BPS } from './estimates.js';
+export { PROBE_BUDGET } from './probe-schedule.js';
 
 /** Group probe sample when the CPU is the limit (the frame encoder's default). */
 export const PROBE_GROUP_PAGES_CPU_BOUND = 32;
@@ -33,42 +36,11 @@ const REPLAN_EVERY = 4;
 /** Lowest CPU efficiency the model accepts from a measurement (see CostModel.setCpuBound). */
 const EFFICIENCY_MIN = 0.2;
 
-/** Fewest batches between probes after the first batches. */
-const MIN_PROBE_EVERY = 8;
-/**
- * Probes that leave the plan as it was stretch the interval to the next one, up to this factor:
- * while the pages and the link stay as they are, a probe buys nothing and costs a batch's
- * encoding several times over. A probe or re-plan that changes the plan resets it to 1.
- */
-const MAX_PROBE_BACKOFF = 8;
-
-/** Share of encode time that probing may take when the CPU is (nearly) the limit. */
-export const PROBE_BUDGET = 0.02;
-
 /** A new plan must beat the current one by this fraction (throughput or wire bytes) to replace it. */
 const SWITCH_MARGIN = 0.05;
 
 /** Fewest cores the model assumes the workers have (setCpuAvailable). */
 const MIN_AVAILABLE_CPUS = 0.05;
-
-/**
- * Receiver load (STATUS) from which it counts as the limit: busy share of its event loop, share
- * of the time it waited on the destination QEMU. The same thresholds clear it, after
- * RECEIVER_LEAVE_REPORTS reports below both: a queue is the link's only while the receiver has
- * room. Session 4 entered at 0.85 / 0.5 and cleared below 0.65 / 0.25 on one report. In the band
- * between, a receiver at 65-85% still let its queue read as a slow link, and the model then
- * compressed a fifth of the pages on loopback (session 5).
- */
-const RECEIVER_BUSY_LIMIT = 0.65;
-const RECEIVER_WAIT_LIMIT = 0.25;
-/**
- * Consecutive reports below the thresholds before the receiver stops counting as the
- * limit (STATUS comes every 50 ms: 300 ms). Raw frames are what keep a saturated receiver just
- * below saturation. A single quiet report let the model compress again, and the receiver's
- * queue then read as a slow link. At 10 Gbit/s memwrite flip-flopped like this between raw and
- * compression, with 20-30% of its pages compressed.
- */
-const RECEIVER_LEAVE_REPORTS = 6;
 
 /** The margin a compressing plan needs to replace an all-raw plan. */
 const LEAVE_RAW_MARGIN = 0.15;
@@ -129,22 +101,16 @@ export class CostModel {
   readonly threads: number;
   readonly cpus: number;
   private readonly alpha: number;
-  private readonly probeEvery: number;
   private readonly allowed: boolean[];
   private linkBps: number;
   private sourceBps = Infinity;
   /** Running estimates of every codec choice (src/codec/estimates.ts). */
   private readonly book: EstimateBook;
   private current: PlanResult;
-  private batches = 0;
-  private probes = 0;
-  private lastProbe = 0;
+  private readonly probes: ProbeSchedule;
   private sinceReplan = 0;
   /** A plan sent instead of the model's own (`override`). */
   private forced: Plan | null = null;
-  /** Multiplier of the probe interval (see MAX_PROBE_BACKOFF), and its cap. */
-  private probeBackoff = 1;
-  private readonly maxProbeBackoff: number;
   /**
    * Measured / predicted encode throughput while the workers were the bottleneck. The encode
    * timings leave out what a batch costs around the codec (messages to and from the workers,
@@ -154,14 +120,8 @@ export class CostModel {
   private efficiency = 1;
   /** Whether the link estimate was ever measured (a standing queue), not just guessed. */
   private linkWasMeasured = false;
-  /** Running averages: seconds of a batch without probing, extra seconds of a probe. */
-  private batchSeconds = 0;
-  private probeCost = 0;
-  /** The receiver's last reported utilisation, and whether its reports say it is the limit. */
-  private receiverBusy = 0;
-  private receiverBound = false;
-  /** Consecutive receiver reports below the thresholds. */
-  private receiverQuiet = 0;
+  /** Whether the receiver's STATUS reports say it is the limit. */
+  private readonly receiver = new ReceiverLoad();
   /** Cores free for the workers on this host (setCpuAvailable); the budget until measured. */
   private available = Infinity;
 
@@ -169,8 +129,7 @@ export class CostModel {
     this.threads = Math.max(1, opts.threads);
     this.cpus = Math.max(0.05, Math.min(opts.cpus ?? this.threads, this.threads));
     this.alpha = opts.alpha ?? 0.3;
-    this.probeEvery = Math.max(1, opts.probeEvery ?? 32);
-    this.maxProbeBackoff = Math.max(1, opts.maxProbeBackoff ?? MAX_PROBE_BACKOFF);
+    this.probes = new ProbeSchedule({ probeEvery: opts.probeEvery, maxBackoff: opts.maxProbeBackoff, alpha: this.alpha });
     this.linkBps = opts.priorLinkBps ?? DEFAULT_PRIOR_LINK_BPS;
     const allowed = opts.allowed ?? CODEC_CHOICES;
     this.allowed = CODEC_CHOICES.map((c) => c === 'raw' || allowed.includes(c));
@@ -213,24 +172,9 @@ export class CostModel {
     this.forced = plan ? [plan[0], plan[1], plan[2]] : null;
   }
 
-  /**
-   * True if the next batch should also measure the alternatives on a sample: batches 0, 2, 4
-   * and 8 (learn fast), then as often as the probe budget allows.
-   */
+  /** True if the next batch should also measure the alternatives on a sample (src/codec/probe-schedule.ts). */
   shouldProbe(): boolean {
-    const b = this.batches;
-    if (b < this.probeEvery) return b === 0 || b === 2 || b === 4 || b === 8;
-    // Probes take CPU from the encoding: keep them within PROBE_BUDGET of the encode time, or
-    // within half the CPU the plan leaves idle when the link or QEMU is the limit. A link-bound
-    // plan can still keep the CPU nearly busy (raw at 10 Gbit/s): "link-bound" alone does not
-    // make probes free.
-    // The predicted slack is trusted only when it is large: the model does not see the pool's
-    // own per-batch costs, so a plan predicted at 80% CPU may already keep the workers busy.
-    const idle = this.idleShare();
-    const share = idle > 0.5 ? Math.max(PROBE_BUDGET, idle / 2) : PROBE_BUDGET;
-    let every = this.probeEvery;
-    if (this.batchSeconds > 0) every = Math.max(Math.min(this.probeEvery, MIN_PROBE_EVERY), Math.ceil(this.probeCost / (share * this.batchSeconds)));
-    return b - this.lastProbe >= every * this.probeBackoff;
+    return this.probes.due(this.idleShare());
   }
 
   /**
@@ -253,11 +197,7 @@ export class CostModel {
 
   /** Count a batch handed to the encoder (call once per batch, after plan()/shouldProbe()). */
   noteSubmitted(probe: boolean): void {
-    if (probe) {
-      this.probes++;
-      this.lastProbe = this.batches;
-    }
-    this.batches++;
+    this.probes.noteSubmitted(probe);
   }
 
   /**
@@ -339,35 +279,23 @@ export class CostModel {
    * RECEIVER_LEAVE_REPORTS reports in a row below both.
    */
   setReceiverLoad(busy: number, qemuWait: number): void {
-    if (!Number.isFinite(busy) || !Number.isFinite(qemuWait)) return;
-    this.receiverBusy = busy;
-    const was = this.receiverBound;
-    const quiet = busy < RECEIVER_BUSY_LIMIT && qemuWait < RECEIVER_WAIT_LIMIT;
-    this.receiverQuiet = quiet ? this.receiverQuiet + 1 : 0;
-    if (!quiet) this.receiverBound = true;
-    else if (this.receiverQuiet >= RECEIVER_LEAVE_REPORTS) this.receiverBound = false;
-    if (this.receiverBound !== was) this.replan();
+    if (this.receiver.report(busy, qemuWait)) this.replan();
   }
 
   /** Whether the receiver's load reports say it is the limit (see setReceiverLoad). */
   get receiverLimited(): boolean {
-    return this.receiverBound;
+    return this.receiver.limited;
   }
 
   /** Fold one batch's measurements in and re-plan. */
   observe(m: EncodeMeasure): void {
-    const a = this.alpha;
-    const ps = m.probeSeconds ?? 0;
-    if (ps > 0) this.probeCost = this.probeCost === 0 ? ps : (1 - a) * this.probeCost + a * ps;
-    const bs = m.seconds - ps;
-    if (bs > 0) this.batchSeconds = this.batchSeconds === 0 ? bs : (1 - a) * this.batchSeconds + a * bs;
+    this.probes.noteTimings(m);
     this.book.fold(m);
     // Re-plan after a probe, and otherwise every REPLAN_EVERY batches: on a fast link batches
     // take ~1 ms and planning after each would cost the main thread a few percent.
     if (m.probeSeconds || ++this.sinceReplan >= REPLAN_EVERY) {
       this.sinceReplan = 0;
-      // The first batches' probes are for learning fast: they do not stretch the interval.
-      if (!this.replan() && m.probeSeconds && this.batches > this.probeEvery) this.probeBackoff = Math.min(this.maxProbeBackoff, this.probeBackoff * 2);
+      if (!this.replan() && m.probeSeconds) this.probes.confirmed();
     }
   }
 
@@ -400,13 +328,13 @@ export class CostModel {
       availableCpus: Number.isFinite(this.available) ? round(this.available, 2) : null,
       cpuEfficiency: round(this.efficiency, 2),
       predictedMBps: round(this.current.bytesPerSecond / 1e6, 1),
-      bound: this.receiverBound ? 'receiver' : this.current.bound,
-      receiverBusy: round(this.receiverBusy, 2),
+      bound: this.receiver.limited ? 'receiver' : this.current.bound,
+      receiverBusy: round(this.receiver.busy, 2),
       choice: planToRecord(this.plan()),
       ...(this.forced ? { modelChoice: planToRecord(this.current.plan) } : {}),
       measured,
-      batches: this.batches,
-      probes: this.probes,
+      batches: this.probes.batches,
+      probes: this.probes.probes,
     };
   }
 
@@ -415,15 +343,16 @@ export class CostModel {
     const before = this.current.plan;
     this.current = this.recompute();
     if (samePlan(before, this.current.plan)) return false;
-    this.probeBackoff = 1;
+    this.probes.restart();
     return true;
   }
 
   private recompute(cur: PlanResult | undefined = this.current): PlanResult {
     const cpus = this.effectiveCpus;
     // A saturated receiver, not the link or QEMU, sets the pace: plan for the least CPU per byte.
-    const link = this.receiverBound ? Infinity : this.linkBps;
-    const source = this.receiverBound ? Infinity : this.sourceBps;
+    const limited = this.receiver.limited;
+    const link = limited ? Infinity : this.linkBps;
+    const source = limited ? Infinity : this.sourceBps;
     const best = bestPlan(this.book.est, link, cpus, 0.03, this.allowed, source);
     // Hysteresis: keep the current plan while it is about as good. The estimates move with every
     // batch, and near-equal plans would otherwise alternate; a switch between a group and
