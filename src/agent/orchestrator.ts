@@ -6,6 +6,9 @@
  *
  * Phases: prepare -> transfer -> verify -> switchover -> done, or -> rollback -> failed.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { MecomError } from '../errors.js';
 import { QmpClient } from '../qemu/qmp.js';
 import { assertSourceCompatible } from '../qemu/capabilities.js';
@@ -16,7 +19,7 @@ import type { CodecPolicy } from '../wire/frame-encode.js';
 
 export type Transport =
   /** Through mecom send/receive with the given codec policy. */
-  | { kind: 'mecom'; policy: CodecPolicy; batchPages?: number; zstdLevel?: number; model?: boolean; trials?: boolean }
+  | { kind: 'mecom'; policy: CodecPolicy; batchPages?: number; zstdLevel?: number; model?: boolean; trials?: boolean; sourceHop?: 'tcp' | 'unix' }
   /** Straight from QEMU to QEMU (the baseline). */
   | { kind: 'direct' };
 
@@ -84,6 +87,23 @@ export interface MigrationResult {
   model?: unknown;
   /** CPU seconds (all threads, user + system, start-up included) of each agent, mecom only. */
   agentCpuSeconds?: { send: number; receive: number };
+  /**
+   * What the switchover waited on: ms after the source QEMU's migration was seen completed
+   * (QEMU's own downtime ends about there) until each step was done. The guest's pause is about
+   * QEMU's downtime plus `resumed`.
+   */
+  switchover: SwitchoverTimeline;
+}
+
+export interface SwitchoverTimeline {
+  /** The receiver proved the rebuilt stream identical (mecom only). */
+  receiverVerified?: number;
+  /** The sender had the receiver's proof (mecom only). */
+  senderDone?: number;
+  /** The destination QEMU reported its load completed. */
+  destLoaded: number;
+  /** The destination was running after `cont`. */
+  resumed: number;
 }
 
 export class MigrationError extends MecomError {}
@@ -118,6 +138,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
   let dst: QmpClient | undefined;
   let sender: ChildAgent | undefined;
   let receiver: ChildAgent | undefined;
+  let sockDir: string | undefined;
   let sourceWasRunning = false;
   try {
     dst = await QmpClient.connect(opts.toQmp, { timeoutMs: 5000 }).catch((e) => {
@@ -173,16 +194,18 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
       receiver = new ChildAgent('receive', ['--listen', `${destHost}:0`, '--to', `${destHost}:${dstPort}`], { netns: opts.receiverNetns });
       const rport = Number((await receiver.waitFor('listening', 10_000)).port);
       const peer = opts.via ? await opts.via({ host: destHost, port: rport }) : { host: destHost, port: rport };
+      if (t.sourceHop === 'unix') sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mecom-'));
+      const sendSock = sockDir ? path.join(sockDir, 'send.sock') : undefined;
       sender = new ChildAgent('send', [
-        '--listen', '127.0.0.1:0', '--to', `${peer.host}:${peer.port}`,
+        '--listen', sendSock ? `unix:${sendSock}` : '127.0.0.1:0', '--to', `${peer.host}:${peer.port}`,
         '--codec', t.policy,
         '--batch-pages', String(t.batchPages ?? 256),
         ...(t.zstdLevel !== undefined ? ['--zstd-level', String(t.zstdLevel)] : []),
         ...(t.model === false ? ['--no-model'] : []),
         ...(t.trials === true ? ['--trials'] : []),
       ]);
-      const sport = Number((await sender.waitFor('listening', 10_000)).port);
-      uri = `tcp:127.0.0.1:${sport}`;
+      const listening = await sender.waitFor('listening', 10_000);
+      uri = sendSock ? `unix:${sendSock}` : `tcp:127.0.0.1:${Number(listening.port)}`;
     }
 
     // --- transfer
@@ -224,10 +247,13 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
     }
 
     // --- verify: the receiver's proof and the destination's own word that it loaded.
+    const tc = Date.now();
+    const since = () => Date.now() - tc;
+    const timeline: Partial<SwitchoverTimeline> = {};
     await Promise.all([
-      receiver?.waitFor('done', 30_000),
-      sender?.waitFor('done', 30_000),
-      waitDestinationLoaded(dst, 30_000),
+      receiver?.waitFor('done', 30_000).then(() => { timeline.receiverVerified = since(); }),
+      sender?.waitFor('done', 30_000).then(() => { timeline.senderDone = since(); }),
+      waitDestinationLoaded(dst, 30_000).then(() => { timeline.destLoaded = since(); }),
     ]);
 
     // --- switchover
@@ -236,6 +262,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
     if (after.status !== 'running') {
       throw new MigrationError('MECOM_MIGRATE_DEST', `destination did not start running after cont (status '${after.status}')`);
     }
+    timeline.resumed = since();
     const sent = sender?.result;
     return {
       verified: true,
@@ -250,6 +277,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
       transport: opts.transport.kind === 'mecom' ? `mecom-${opts.transport.policy}` : 'direct',
       model: sent?.model,
       agentCpuSeconds: sent && receiver?.result ? { send: Number(sent.cpuSeconds), receive: Number(receiver.result.cpuSeconds) } : undefined,
+      switchover: timeline as SwitchoverTimeline,
     };
   } catch (err) {
     await rollback(src, sourceWasRunning, [sender, receiver]);
@@ -257,6 +285,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
     throw new MigrationError('MECOM_MIGRATE_FAILED', `migration failed: ${(err as Error).message}`, { cause: err });
   } finally {
     for (const a of [sender, receiver]) a?.kill('SIGTERM');
+    if (sockDir) fs.rmSync(sockDir, { recursive: true, force: true });
     src.close();
     dst?.close();
   }

@@ -42,7 +42,8 @@ export function registerMigrate(program: Command): void {
           process.stdout.write(
             `migrated and verified: total ${r.totalMs} ms, downtime ${r.downtimeMs} ms, ${r.rounds} rounds, ` +
               `${(r.wireBytes / 1e6).toFixed(1)} MB on the wire for ${(r.ramBytes / 1e6).toFixed(0)} MB of RAM ` +
-              `(QEMU wrote ${(r.qemuBytes / 1e6).toFixed(1)} MB); pages by codec ${JSON.stringify(r.pagesByCodec)}\n`,
+              `(QEMU wrote ${(r.qemuBytes / 1e6).toFixed(1)} MB); pages by codec ${JSON.stringify(r.pagesByCodec)}; ` +
+              `destination resumed ${r.switchover.resumed} ms after the source completed\n`,
           );
         }
       } finally {

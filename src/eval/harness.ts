@@ -135,7 +135,7 @@ async function runOne(a: { cfg: EvalConfig; run: number; link: EvalLink; workloa
       ok,
       ...(ok ? {} : { error: `destination check failed: checker ${result.guest.checkerOk ? 'OK' : 'BAD or silent'}, counter ${result.guest.continued ? 'continued' : `did not continue (source last ${result.guest.sourceLastCounter}, destination first ${result.guest.destFirstCounter})`}` }),
       wireCountedOn: crossed !== undefined ? 'veth' : 'transport',
-      notes: { ...notes, qemuBytes: result.qemuBytes, pagesByCodec: result.pagesByCodec, agentCpuSeconds: result.agentCpuSeconds, modelBound: (result.model as { bound?: string } | undefined)?.bound, sourceLastCounter: result.guest.sourceLastCounter, destFirstCounter: result.guest.destFirstCounter },
+      notes: { ...notes, qemuBytes: result.qemuBytes, pagesByCodec: result.pagesByCodec, agentCpuSeconds: result.agentCpuSeconds, switchoverMs: result.switchover, modelBound: (result.model as { bound?: string } | undefined)?.bound, sourceLastCounter: result.guest.sourceLastCounter, destFirstCounter: result.guest.destFirstCounter },
     };
   }
   const timedOut = error instanceof MecomError && error.code === 'MECOM_MIGRATE_TIMEOUT';

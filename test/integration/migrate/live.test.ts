@@ -32,5 +32,9 @@ for (const c of cases) {
     assert.ok(r.wireBytes < r.qemuBytes * c.maxWirePerStream, `wire ${r.wireBytes} not below ${c.maxWirePerStream} x QEMU's stream ${r.qemuBytes} (${JSON.stringify(r.pagesByCodec)})`);
     const pages = Object.values(r.pagesByCodec).reduce((a, b) => a + b, 0);
     assert.ok(pages > 1000, `only ${pages} pages went through the codec`);
+    // The switchover waited for the receiver's proof and the destination's load before resuming.
+    const sw = r.switchover;
+    assert.ok(sw.receiverVerified !== undefined && sw.senderDone !== undefined, `switchover ${JSON.stringify(sw)}`);
+    assert.ok(sw.resumed >= Math.max(sw.receiverVerified, sw.senderDone, sw.destLoaded) && sw.destLoaded >= 0, `switchover ${JSON.stringify(sw)}`);
   });
 }
