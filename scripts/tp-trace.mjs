@@ -1,6 +1,6 @@
 // Diagnostic: the throughput bench's loop (src/eval/bench-throughput.ts runOne) for one
 // configuration, with the cost model's plan, efficiency and whole-batch estimates sampled every
-// 200 ms. Needs a quiet machine to mean anything.
+// 200 ms (TRACE_MS=n to change). Needs a quiet machine to mean anything.
 // Usage: node scripts/tp-trace.mjs POLICY THREADS GBIT [SECONDS]   (after `make build`)
 const [policy, threadsS, gbitS, secS] = process.argv.slice(2);
 if (!policy || !(Number(threadsS) > 0) || !(Number(gbitS) > 0)) {
@@ -39,7 +39,7 @@ const trace = setInterval(() => {
   lastRam = ram; lastT = now;
   const u = s ? Object.entries(s.measured).filter(([k]) => k.startsWith('all/')).map(([k, v]) => `${k}:${v.ratio}@${v.MBps}`).join(' ') : '';
   console.log(`${(now - t0).toFixed(0).padStart(5)} ms ${rate.toFixed(0).padStart(5)} MB/s` + (s ? ` ${Object.values(s.choice).join('/')} eff ${s.cpuEfficiency} pred ${s.predictedMBps} ${s.bound} probes ${s.probes}/${s.batches} ${u}` : ''));
-}, 200);
+}, Number(process.env.TRACE_MS ?? 200));
 let i = 0;
 const pending = [];
 while (performance.now() < tEnd) {

@@ -1,4 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import type { CodecPolicy } from '../wire/frame-encode.js';
+import { UsageError } from '../errors.js';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -59,13 +61,22 @@ export function registerBench(program: Command): void {
     .option('--threads <list>', 'comma-separated worker counts', '1,2')
     .option('--seconds <s>', 'wall time per configuration', '2.5')
     .option('--reps <n>', 'runs per configuration (median is reported)', positiveInt, 1)
+    .option('--codecs <list>', 'comma-separated settings to run (default: raw, every fixed codec, adaptive; worker scaling runs those of zstd, zstd-group, lz4 listed)')
     .option('--json', 'print JSON instead of a table')
-    .action(async (o: { corpus?: string; pages: number; links: string; threads: string; seconds: string; reps: number; json?: boolean }) => {
+    .action(async (o: { corpus?: string; pages: number; links: string; threads: string; seconds: string; reps: number; codecs?: string; json?: boolean }) => {
       const { loadCorpus, fileSource, builtinSources } = await import('../eval/corpus.js');
-      const { benchThroughput, formatThroughput } = await import('../eval/bench-throughput.js');
+      const { benchThroughput, formatThroughput, THROUGHPUT_FIXED, SCALING_POLICIES } = await import('../eval/bench-throughput.js');
+      let policies: CodecPolicy[] | undefined;
+      if (o.codecs !== undefined) {
+        const known: string[] = [...THROUGHPUT_FIXED, 'adaptive'];
+        policies = o.codecs.split(',').map((x) => {
+          if (!known.includes(x)) throw new UsageError(`unknown codec setting: ${x} (one of ${known.join(', ')})`);
+          return x as CodecPolicy;
+        });
+      }
       const list = (s: string, what: string) => s.split(',').map((x) => {
         const n = Number(x);
-        if (!(n > 0)) throw new InvalidArgumentError(`bad ${what}: ${x}`);
+        if (!(n > 0)) throw new UsageError(`bad ${what}: ${x}`);
         return n;
       });
       const sources = o.corpus !== undefined ? [fileSource(o.corpus)] : builtinSources();
@@ -75,6 +86,8 @@ export function registerBench(program: Command): void {
         threads: list(o.threads, 'thread count').map((n) => Math.max(1, Math.round(n))),
         runMs: list(o.seconds, 'seconds')[0] * 1000,
         reps: o.reps,
+        policies,
+        scalingPolicies: policies && SCALING_POLICIES.filter((p) => policies!.includes(p)),
         onResult: o.json ? undefined : (gbit, r) => process.stderr.write(`  ${gbit} Gbit/s ${r.name} x${r.threads}: ${r.effectiveMBps} MB/s\n`),
       });
       process.stdout.write(o.json ? JSON.stringify(report) + '\n' : formatThroughput(report) + '\n');

@@ -42,6 +42,9 @@ const SWITCH_MARGIN = 0.05;
 /** Fewest cores the model assumes the workers have (setCpuAvailable). */
 const MIN_AVAILABLE_CPUS = 0.05;
 
+/** The margin a plan of several codecs needs over the best one-codec plan (plan.ts, bestPlan). */
+const MIXED_MARGIN = 0.1;
+
 /** The margin a compressing plan needs to replace an all-raw plan. */
 const LEAVE_RAW_MARGIN = 0.15;
 
@@ -159,7 +162,7 @@ export class CostModel {
    * can settle it by measuring both plans.
    */
   optimisticPlan(): Plan {
-    return bestPlan(this.book.est, this.linkBps, this.cpus * this.efficiency, 0.03, this.allowed, this.sourceBps).plan;
+    return bestPlan(this.book.est, this.linkBps, this.cpus * this.efficiency, 0.03, this.allowed, this.sourceBps, MIXED_MARGIN).plan;
   }
 
   /** Whether the link estimate was ever measured under a standing queue (not just guessed). */
@@ -353,7 +356,7 @@ export class CostModel {
     const limited = this.receiver.limited;
     const link = limited ? Infinity : this.linkBps;
     const source = limited ? Infinity : this.sourceBps;
-    const best = bestPlan(this.book.est, link, cpus, 0.03, this.allowed, source);
+    const best = bestPlan(this.book.est, link, cpus, 0.03, this.allowed, source, MIXED_MARGIN);
     // Hysteresis: keep the current plan while it is about as good. The estimates move with every
     // batch, and near-equal plans would otherwise alternate; a switch between a group and
     // per-page codecs also splits or joins group windows, which the estimates see only later.

@@ -22,6 +22,16 @@ const MIX_ALPHA = 0.05;
 /** Wire bytes per RAM byte never estimated above this (a codec that does not shrink is stored raw). */
 const MAX_RATIO_ESTIMATE = 1.01;
 
+/**
+ * Pages of a class over which the ratio of the choice in use is averaged (a running mean over
+ * about this many pages): a few passes of a 256-page batch stream's worth of one class, long
+ * enough to see several heaps, short enough to follow a migration from one phase to the next.
+ */
+const STREAM_PAGES = 4096;
+
+/** What one probe sample of a cell counts for, in pages, against the in-use pages that follow. */
+const PROBE_SUPPORT_PAGES = 512;
+
 /** Largest change of a cost estimate from one sample, natural log (x/÷ 1.65). */
 const MAX_STEP = 0.5;
 
@@ -46,6 +56,9 @@ const PRIOR: ReadonlyArray<readonly [number, number]> = [
 export class EstimateBook {
   readonly est: Estimates;
   private readonly measuredCell: boolean[];
+  /** Pages behind each cell's estimate (in-use pages, plus PROBE_SUPPORT_PAGES per probe). */
+  private readonly support: number[];
+  private readonly uniformSupport: number[] = GROUP_CHOICES.map(() => 0);
 
   /** alpha: weight of a new sample; allowed: per choice, whether the model may use it. */
   constructor(private readonly alpha: number, private readonly allowed: readonly boolean[]) {
@@ -65,6 +78,7 @@ export class EstimateBook {
       }
     }
     this.measuredCell = new Array(N_CLASSES * N_CHOICES).fill(false);
+    this.support = new Array(N_CLASSES * N_CHOICES).fill(0);
   }
 
   /** Whether cell j (class * N_CHOICES + choice) was ever measured. */
@@ -76,6 +90,10 @@ export class EstimateBook {
   fold(m: EncodeMeasure): void {
     const a = this.alpha;
     const e = this.est;
+    // The plan's wire bytes per classified RAM byte at stream level, before this batch moves any
+    // estimate: what the whole-batch probes below are paired against.
+    const plan = m.plan && !m.cheap ? m.plan : undefined;
+    const streamWire = plan ? this.planWire(plan) : 0;
     if (m.pages > 0) {
       for (let c = 0; c < N_CLASSES; c++) e.classFraction[c] = (1 - MIX_ALPHA) * e.classFraction[c] + MIX_ALPHA * (m.classPages[c] / m.pages);
     } else if (m.cheap && m.otherPages !== undefined && m.allPages) {
@@ -100,39 +118,99 @@ export class EstimateBook {
         if (m.classifySeconds !== undefined) e.cheapBaseCost = ema(e.cheapBaseCost, Math.max(0, m.baseSeconds - m.classifySeconds) / m.bytesIn);
       }
     }
-    const used = m.plan && !m.cheap ? m.plan.map((k, c) => e.ratio[c * N_CHOICES + k]) : undefined;
-    for (let c = 0; c < N_CLASSES; c++) {
-      for (let k = 0; k < N_CHOICES; k++) {
+    // Stream level. The pages differ from batch to batch by a factor of 2-3 in how well they
+    // compress (one heap, then another), far more than the codecs differ from each other on the
+    // same pages. So the estimates are stream-level averages, and a probe, which sees one batch,
+    // is read against the choice in use on that same batch: `level[c]` is how much better or worse
+    // this batch's class-c pages compressed than that choice's estimate, and a probed ratio is
+    // divided by it before it is folded in (paired measurement).
+    const level = [1, 1, 1];
+    // The same for time: zstd runs 3x faster on some heaps than on others.
+    const costLevel = [1, 1, 1];
+    let batchBytes = 0, batchPages = 0, batchSeconds = 0, expectedSeconds = 0;
+    if (plan) {
+      for (let c = 0; c < N_CLASSES; c++) {
+        const k = plan[c];
+        if (k >= 4) continue; // group blocks are below
         const i = cellIndex(c, k);
         const pages = m.cells[i];
-        if (pages <= 0) continue;
+        if (!(pages > 0)) continue;
+        batchBytes += m.cells[i + 1];
+        batchPages += pages;
+        if (k === 0) continue; // raw: no level, nothing to learn
         const bytes = pages * 4096;
-        this.updateCell(c * N_CHOICES + k, pages, m.cells[i + 1] / bytes, m.cells[i + 2] / bytes);
+        const j = c * N_CHOICES + k;
+        const r = m.cells[i + 1] / bytes;
+        const t = m.cells[i + 2] / bytes;
+        if (this.measuredCell[j]) {
+          level[c] = r / e.ratio[j];
+          if (t > 0 && e.cost[j] > 0) {
+            costLevel[c] = clampLevel(t / e.cost[j]);
+            batchSeconds += m.cells[i + 2];
+            expectedSeconds += bytes * e.cost[j];
+          }
+        }
+        this.updateInUse(j, pages, r, t);
       }
     }
     // Group blocks: one call compressed pages of several classes, so only the block's total is
     // measured. Split it in proportion to what each member class is known to cost and yield
     // (probes compress each class alone), scaled so the parts add up to the block: a words page
-    // then keeps its better ratio instead of sharing the noise pages' average.
+    // then keeps its better ratio instead of sharing the noise pages' average. The scale is the
+    // block's level.
     for (let o = 0; m.groups && o < m.groups.length; o += GROUP_RECORD_WIDTH) {
       const k = m.groups[o];
-      let expBytes = 0, expSeconds = 0;
+      let expBytes = 0, expSeconds = 0, pagesIn = 0;
       for (let c = 0; c < N_CLASSES; c++) {
         const p = m.groups[o + 3 + c] * 4096;
+        pagesIn += m.groups[o + 3 + c];
         expBytes += p * e.ratio[c * N_CHOICES + k];
         expSeconds += p * e.cost[c * N_CHOICES + k];
       }
       if (!(expBytes > 0)) continue;
       const sb = m.groups[o + 1] / expBytes;
       const st = expSeconds > 0 ? m.groups[o + 2] / expSeconds : 1;
+      batchBytes += m.groups[o + 1];
+      batchPages += pagesIn;
+      if (expSeconds > 0 && m.groups[o + 2] > 0) {
+        batchSeconds += m.groups[o + 2];
+        expectedSeconds += expSeconds;
+      }
       for (let c = 0; c < N_CLASSES; c++) {
         const pages = m.groups[o + 3 + c];
         if (pages <= 0) continue;
         const j = c * N_CHOICES + k;
-        this.updateCell(j, pages, sb * e.ratio[j], st * e.cost[j]);
+        if (this.measuredCell[j]) {
+          level[c] = sb;
+          if (expSeconds > 0 && m.groups[o + 2] > 0) costLevel[c] = clampLevel(st);
+        }
+        this.updateInUse(j, pages, sb * e.ratio[j], st * e.cost[j]);
+      }
+      // A uniform plan (one block holding every classified page): the block is the whole-batch
+      // group's own measurement.
+      const g = GROUP_CHOICES.indexOf(k as 4 | 5);
+      if (plan && g >= 0 && e.uniform && pagesIn > 0 && pagesIn === m.classPages[0] + m.classPages[1] + m.classPages[2]) {
+        this.updateUniformInUse(g, pagesIn, m.groups[o + 1] / (pagesIn * 4096), m.groups[o + 2] / (pagesIn * 4096));
       }
     }
-    if (used) this.followDrift(m, m.plan!, used);
+    // Whole-batch probes are paired with the plan in use over the same pages: the probe's gain
+    // over it on this batch, applied to the plan's stream-level wire bytes. (A level per class
+    // would not do: how many pages of each class a batch holds also moves its whole-batch ratio.)
+    const pairUniform = plan !== undefined && batchPages > 0 && batchBytes > 0 && streamWire > 0;
+    const batchCostLevel = expectedSeconds > 0 && batchSeconds > 0 ? clampLevel(batchSeconds / expectedSeconds) : 1;
+    // Alternatives measured on this batch (a probe), or every cell when the batch had no plan.
+    for (let c = 0; c < N_CLASSES; c++) {
+      for (let k = 0; k < N_CHOICES; k++) {
+        if (plan && k === plan[c]) continue;
+        const i = cellIndex(c, k);
+        const pages = m.cells[i];
+        if (pages <= 0) continue;
+        const bytes = pages * 4096;
+        // Raw is 1 whatever the pages: nothing to pair.
+        const paired = k === 0 ? m.cells[i + 1] / bytes : Math.min(MAX_RATIO_ESTIMATE, m.cells[i + 1] / bytes / level[c]);
+        this.updateCell(c * N_CHOICES + k, pages, paired, m.cells[i + 2] / bytes / costLevel[c]);
+      }
+    }
     if (m.uniform) {
       GROUP_CHOICES.forEach((k, g) => {
         if (!this.allowed[k]) return;
@@ -140,48 +218,70 @@ export class EstimateBook {
         const pages = m.uniform![o];
         if (!(pages > 0)) return;
         const bytes = pages * 4096;
-        const ratio = m.uniform![o + 1] / bytes;
-        const cost = m.uniform![o + 2] / bytes;
+        const probed = m.uniform![o + 1] / bytes;
+        const ratio = Math.min(MAX_RATIO_ESTIMATE, pairUniform ? (probed / (batchBytes / (batchPages * 4096))) * streamWire : probed);
+        const cost = m.uniform![o + 2] / bytes / batchCostLevel;
         const old = e.uniform![g];
-        if (old === undefined) { e.uniform![g] = { ratio, cost: Math.max(cost, 1e-12) }; return; }
+        if (old === undefined) { e.uniform![g] = { ratio, cost: Math.max(cost, 1e-12) }; this.uniformSupport[g] = PROBE_SUPPORT_PAGES; return; }
         const w = sampleWeight(a, pages);
         old.ratio = (1 - w) * old.ratio + w * ratio;
         if (cost > 0) old.cost = costStep(old.cost, cost, w);
+        this.uniformSupport[g] += PROBE_SUPPORT_PAGES;
       });
     }
   }
 
   /**
-   * The pages change from batch to batch (another process's heap, a buffer of text), and every
-   * codec compresses them better or worse alike. The choice in use is measured on every batch,
-   * the others only when probed: compared as they are, a stale alternative would look better
-   * whenever the current pages compress worse, and the plan would flap. So the ratio change of
-   * each class's choice in use is applied to the class's alternatives that this batch did not
-   * probe, and the pages-weighted mean change to the whole-batch group estimates not measured.
+   * Wire bytes per classified RAM byte of `plan` under the estimates (as plan.ts evaluates it):
+   * the whole-batch estimate for a uniform group plan, else the class-weighted mean.
    */
-  private followDrift(m: EncodeMeasure, plan: number[], before: number[]): void {
+  private planWire(plan: number[]): number {
     const e = this.est;
-    let logSum = 0, weight = 0;
+    let f = 0, wire = 0, k = -1, uniform = true;
     for (let c = 0; c < N_CLASSES; c++) {
-      const k = plan[c];
-      if (k === 0 || m.classPages[c] <= 0) continue;
-      const f = e.ratio[c * N_CHOICES + k] / before[c];
-      if (!(f > 0) || !Number.isFinite(f)) continue;
-      for (let k2 = 1; k2 < N_CHOICES; k2++) {
-        if (k2 === k || m.cells[cellIndex(c, k2)] > 0) continue;
-        const j = c * N_CHOICES + k2;
-        e.ratio[j] = Math.min(MAX_RATIO_ESTIMATE, e.ratio[j] * f);
-      }
-      logSum += m.classPages[c] * Math.log(f);
-      weight += m.classPages[c];
+      const fc = e.classFraction[c];
+      if (!(fc > 0)) continue;
+      if (k === -1) k = plan[c];
+      else if (plan[c] !== k) uniform = false;
+      f += fc;
+      wire += fc * e.ratio[c * N_CHOICES + plan[c]];
     }
-    if (weight === 0 || !e.uniform) return;
-    const f = Math.exp(logSum / weight);
-    GROUP_CHOICES.forEach((k, g) => {
-      const u = e.uniform![g];
-      if (!u || (m.uniform && m.uniform[g * UNIFORM_WIDTH] > 0)) return;
-      u.ratio = Math.min(MAX_RATIO_ESTIMATE, u.ratio * f);
-    });
+    if (!(f > 0)) return 0;
+    const g = GROUP_CHOICES.indexOf(k as 4 | 5);
+    const u = uniform && g >= 0 ? e.uniform?.[g] : undefined;
+    return u ? u.ratio : wire / f;
+  }
+
+  /**
+   * Fold the choice in use's own measurement of a batch in: its ratio as a stream-level running
+   * mean over the last STREAM_PAGES pages of the class (a cumulative mean until then, counting a
+   * probe as PROBE_SUPPORT_PAGES), its cost like any other sample.
+   */
+  private updateInUse(j: number, pages: number, ratio: number, cost: number): void {
+    const e = this.est;
+    if (!this.measuredCell[j]) {
+      this.updateCell(j, pages, ratio, cost);
+      this.support[j] = pages;
+      return;
+    }
+    const w = pages / Math.min(STREAM_PAGES, this.support[j] + pages);
+    e.ratio[j] = (1 - w) * e.ratio[j] + w * ratio;
+    if (cost > 0) e.cost[j] = e.cost[j] > 0 ? streamCostStep(e.cost[j], cost, w) : cost;
+    this.support[j] += pages;
+  }
+
+  /** As updateInUse, for the whole-batch estimate of a uniform plan in use. */
+  private updateUniformInUse(g: number, pages: number, ratio: number, cost: number): void {
+    const u = this.est.uniform![g];
+    if (u === undefined) {
+      this.est.uniform![g] = { ratio, cost: Math.max(cost, 1e-12) };
+      this.uniformSupport[g] = pages;
+      return;
+    }
+    const w = pages / Math.min(STREAM_PAGES, this.uniformSupport[g] + pages);
+    u.ratio = (1 - w) * u.ratio + w * ratio;
+    if (cost > 0) u.cost = streamCostStep(u.cost, cost, w);
+    this.uniformSupport[g] += pages;
   }
 
   /**
@@ -199,6 +299,7 @@ export class EstimateBook {
       e.cost[j] = costStep(e.cost[j], cost, w);
     } else if (cost > 0) e.cost[j] = cost;
     this.measuredCell[j] = true;
+    this.support[j] += PROBE_SUPPORT_PAGES;
   }
 
 }
@@ -211,6 +312,20 @@ export class EstimateBook {
  */
 function sampleWeight(alpha: number, pages: number): number {
   return Math.min(0.6, alpha * Math.max(1, pages / 128));
+}
+
+/** A batch's cost level, bounded: one preempted measurement must not rescale a probe 10x. */
+function clampLevel(x: number): number {
+  return Math.max(0.33, Math.min(3, x));
+}
+
+/**
+ * The in-use choice's cost as a stream-level mean: in log space with weight `w` (the pages'
+ * share of the stream window), each sample's step bounded by MAX_STEP as in costStep.
+ */
+function streamCostStep(old: number, sample: number, w: number): number {
+  const step = Math.max(-MAX_STEP, Math.min(MAX_STEP, Math.log(sample / old)));
+  return old * Math.exp(w * step);
 }
 
 /**

@@ -83,22 +83,44 @@ function uniformGroup(est: Estimates, plan: Plan): { ratio: number; cost: number
  * The plan with the highest effective throughput. Among plans within `tolerance` (fraction) of
  * the best, the one that puts the fewest bytes on the wire wins: when neither the link nor the
  * CPU is the limit, compression is free and a smaller stream is kinder to the network.
+ *
+ * `mixedMargin`: a plan that uses two or more codecs (raw aside) must beat the best plan with one
+ * codec by this fraction to be chosen. A one-codec plan is measured whole on every batch it
+ * runs, and whole-batch probes measure each group codec over a batch; a mixed plan's prediction
+ * adds up per-class samples of a few pages and the shares of group blocks it splits by estimate,
+ * and splitting a group into two smaller windows costs ratio that those sums do not see.
  */
-export function bestPlan(est: Estimates, linkBps: number, cpus: number, tolerance = 0.03, allowed?: readonly boolean[], sourceBps = Infinity): PlanResult {
+export function bestPlan(est: Estimates, linkBps: number, cpus: number, tolerance = 0.03, allowed?: readonly boolean[], sourceBps = Infinity, mixedMargin = 0): PlanResult {
   // Two passes over the 6^3 plans: the best throughput, then the plan with the fewest wire bytes
   // within `tolerance` of it. Runs after every batch, so keep it cheap.
   const ok = (c: number, k: number) => (!allowed || allowed[k]) && (est.classFraction[c] > 0 || k === 0);
   let bestBps = -1;
+  let bestSingle = -1;
   forEachPlan(ok, (plan) => {
     const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
     if (r.bytesPerSecond > bestBps) bestBps = r.bytesPerSecond;
+    if (r.bytesPerSecond > bestSingle && !isMixed(est, plan)) bestSingle = r.bytesPerSecond;
   });
+  const mixedOk = bestBps > bestSingle * (1 + mixedMargin);
+  const ref = mixedOk ? bestBps : bestSingle;
   let pick: PlanResult | undefined;
   forEachPlan(ok, (plan) => {
+    if (!mixedOk && isMixed(est, plan)) return;
     const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
-    if (r.bytesPerSecond >= bestBps * (1 - tolerance) && (!pick || r.wirePerByte < pick.wirePerByte)) pick = { ...r, plan: [plan[0], plan[1], plan[2]] };
+    if (r.bytesPerSecond >= ref * (1 - tolerance) && (!pick || r.wirePerByte < pick.wirePerByte)) pick = { ...r, plan: [plan[0], plan[1], plan[2]] };
   });
   return pick!;
+}
+
+/** Whether `plan` gives the classes present two or more codecs other than raw. */
+export function isMixed(est: Estimates, plan: Plan): boolean {
+  let k = 0;
+  for (let c = 0; c < N_CLASSES; c++) {
+    if (!(est.classFraction[c] > 0) || plan[c] === 0) continue;
+    if (k === 0) k = plan[c];
+    else if (plan[c] !== k) return true;
+  }
+  return false;
 }
 
 /** Visits every plan whose choices `ok` allows, in one reused array (copy it to keep it). */

@@ -33,6 +33,20 @@ const SAT_WINDOW_MS = 100;
 
 const NO_BATCH: Batch = { pageCount: 0, pages: new Uint8Array(0), addrs: new Float64Array(0), glue: new Uint8Array(0), glueLength: 0, glueBefore: new Uint32Array(0) };
 
+/**
+ * Cores the workers can count on before anything is measured: the producer (the thread that
+ * feeds the pool: parsing, framing, the socket) shares the host's cores with them, and at a fast
+ * link it keeps about half a core busy. With as many workers as cores, a budget of `threads`
+ * cores would promise the workers CPU that the producer takes (the pool's measured efficiency
+ * corrects this only once every worker has been busy for a while).
+ */
+export const PRODUCER_CORES = 0.5;
+
+function workerCores(threads: number): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(0.5, Math.min(threads, cores - PRODUCER_CORES));
+}
+
 /** Default worker count: cores - 1, at least 1. */
 export function defaultThreads(): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
@@ -125,7 +139,7 @@ export class EncodePool {
     if (opts.policy === 'adaptive' && opts.model !== false) {
       this.model = new CostModel({
         threads: this.threads,
-        cpus: opts.maxCpuPercent !== undefined ? opts.maxCpuPercent / 100 : undefined,
+        cpus: Math.min(opts.maxCpuPercent !== undefined ? opts.maxCpuPercent / 100 : this.threads, workerCores(this.threads)),
         priorLinkBps: opts.priorLinkBps,
         allowed: opts.allowed,
         probeEvery: opts.probeEvery,
