@@ -24,7 +24,7 @@ for (let p = 0; p < corpus.pageCount; p += BP) {
 }
 const threads = Number(threadsS), gbit = Number(gbitS), runMs = Number(secS ?? 2.5) * 1000;
 const link = new SimLink(gbit * 1e9 / 8);
-const pool = new EncodePool({ policy, threads, maxInFlight: threads + 2 });
+const pool = new EncodePool({ policy, threads, maxInFlight: threads + 2, ...(process.env.ALLOWED ? { allowed: process.env.ALLOWED.split(",") } : {}) });
 await Promise.all(Array.from({ length: threads }, () => pool.submit(batches[0], { transfer: false })));
 const ring = batches.map(copyBatch);
 const meter = new LinkMeter();

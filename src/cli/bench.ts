@@ -60,7 +60,7 @@ export function registerBench(program: Command): void {
     .option('--links <list>', 'comma-separated link speeds in Gbit/s', '0.1,1,10')
     .option('--threads <list>', 'comma-separated worker counts', '1,2')
     .option('--seconds <s>', 'wall time per configuration', '2.5')
-    .option('--reps <n>', 'runs per configuration (median is reported)', positiveInt, 1)
+    .option('--reps <n>', 'runs per configuration, interleaved (the median is reported)', positiveInt, 3)
     .option('--codecs <list>', 'comma-separated settings to run (default: raw, every fixed codec, adaptive; worker scaling runs those of zstd, zstd-group, lz4 listed)')
     .option('--json', 'print JSON instead of a table')
     .action(async (o: { corpus?: string; pages: number; links: string; threads: string; seconds: string; reps: number; codecs?: string; json?: boolean }) => {

@@ -7,7 +7,7 @@
 import {
   GROUP_CHOICES, GROUP_RECORD_WIDTH, N_CHOICES, N_CLASSES, UNIFORM_WIDTH, cellIndex, type EncodeMeasure,
 } from './choices.js';
-import type { Estimates } from './plan.js';
+import { ENTRY_PER_BYTE, evaluatePlan, groupPlan, type Estimates } from './plan.js';
 
 /** 100 Mbit/s. */
 export const DEFAULT_PRIOR_LINK_BPS = 12.5e6;
@@ -128,6 +128,9 @@ export class EstimateBook {
     // The same for time: zstd runs 3x faster on some heaps than on others.
     const costLevel = [1, 1, 1];
     let batchBytes = 0, batchPages = 0, batchSeconds = 0, expectedSeconds = 0;
+    // Whether every estimate the plan's stream-level wire bytes rest on had been measured before
+    // this batch (else the pairing would be against priors).
+    let pairable = true;
     if (plan) {
       for (let c = 0; c < N_CLASSES; c++) {
         const k = plan[c];
@@ -142,6 +145,7 @@ export class EstimateBook {
         const j = c * N_CHOICES + k;
         const r = m.cells[i + 1] / bytes;
         const t = m.cells[i + 2] / bytes;
+        if (!this.measuredCell[j]) pairable = false;
         if (this.measuredCell[j]) {
           level[c] = r / e.ratio[j];
           if (t > 0 && e.cost[j] > 0) {
@@ -180,23 +184,33 @@ export class EstimateBook {
         const pages = m.groups[o + 3 + c];
         if (pages <= 0) continue;
         const j = c * N_CHOICES + k;
+        if (!this.measuredCell[j]) pairable = false;
         if (this.measuredCell[j]) {
           level[c] = sb;
           if (expSeconds > 0 && m.groups[o + 2] > 0) costLevel[c] = clampLevel(st);
         }
         this.updateInUse(j, pages, sb * e.ratio[j], st * e.cost[j]);
       }
-      // A uniform plan (one block holding every classified page): the block is the whole-batch
-      // group's own measurement.
+      // A group plan (one block for every class not sent raw): the block is the whole-batch
+      // group's own measurement, once the raw classes' pages are added back at what they are
+      // known to cost and yield in the group (as evaluatePlan takes them out).
       const g = GROUP_CHOICES.indexOf(k as 4 | 5);
-      if (plan && g >= 0 && e.uniform && pagesIn > 0 && pagesIn === m.classPages[0] + m.classPages[1] + m.classPages[2]) {
-        this.updateUniformInUse(g, pagesIn, m.groups[o + 1] / (pagesIn * 4096), m.groups[o + 2] / (pagesIn * 4096));
+      if (plan && g >= 0 && e.uniform && pagesIn > 0 && groupPlan(e, plan) === k) {
+        let bytes = m.groups[o + 1], seconds = m.groups[o + 2], pages = pagesIn;
+        for (let c = 0; c < N_CLASSES; c++) {
+          if (plan[c] !== 0 || !(m.classPages[c] > 0)) continue;
+          const j = c * N_CHOICES + k;
+          bytes += m.classPages[c] * 4096 * e.ratio[j];
+          seconds += m.classPages[c] * 4096 * e.cost[j];
+          pages += m.classPages[c];
+        }
+        this.updateUniformInUse(g, pages, bytes / (pages * 4096), seconds / (pages * 4096));
       }
     }
     // Whole-batch probes are paired with the plan in use over the same pages: the probe's gain
     // over it on this batch, applied to the plan's stream-level wire bytes. (A level per class
     // would not do: how many pages of each class a batch holds also moves its whole-batch ratio.)
-    const pairUniform = plan !== undefined && batchPages > 0 && batchBytes > 0 && streamWire > 0;
+    const pairUniform = plan !== undefined && pairable && batchPages > 0 && batchBytes > 0 && streamWire > 0;
     const batchCostLevel = expectedSeconds > 0 && batchSeconds > 0 ? clampLevel(batchSeconds / expectedSeconds) : 1;
     // Alternatives measured on this batch (a probe), or every cell when the batch had no plan.
     for (let c = 0; c < N_CLASSES; c++) {
@@ -237,19 +251,9 @@ export class EstimateBook {
    */
   private planWire(plan: number[]): number {
     const e = this.est;
-    let f = 0, wire = 0, k = -1, uniform = true;
-    for (let c = 0; c < N_CLASSES; c++) {
-      const fc = e.classFraction[c];
-      if (!(fc > 0)) continue;
-      if (k === -1) k = plan[c];
-      else if (plan[c] !== k) uniform = false;
-      f += fc;
-      wire += fc * e.ratio[c * N_CHOICES + plan[c]];
-    }
+    const f = e.classFraction[0] + e.classFraction[1] + e.classFraction[2];
     if (!(f > 0)) return 0;
-    const g = GROUP_CHOICES.indexOf(k as 4 | 5);
-    const u = uniform && g >= 0 ? e.uniform?.[g] : undefined;
-    return u ? u.ratio : wire / f;
+    return Math.max(0, evaluatePlan(e, plan, 1, 1).wirePerByte - ENTRY_PER_BYTE) / f;
   }
 
   /**

@@ -52,6 +52,15 @@ export const MAX_LINK_BPS = 12.5e9;
 /** Idle window before the link was ever measured: short, so a fast link is found quickly. */
 const UNMEASURED_WINDOW_MS = 10;
 
+/**
+ * Queued window of the first measurement. Until then the estimate is a guess that rose x8 per
+ * idle window, and when it overshot, the plan sends weakly compressed (often raw) frames for as
+ * long as the queue is being measured: at 1 Gbit/s with a 9x codec every extra ms of that costs
+ * 8 ms of compressed transfer. The first rate only has to be roughly right (later windows refine
+ * it), so it is taken sooner than the later ones.
+ */
+const FIRST_BUSY_WINDOW_MS = 20;
+
 /** Step by which a measured link estimate is raised when the link keeps up with it. */
 const RAISE_MEASURED = 1.25;
 
@@ -98,7 +107,7 @@ export class LinkMeter {
     this.lastT = nowMs; this.lastAcked = acked; this.lastQueued = queued;
     if (busy) { this.busyBytes += db; this.busyMs += dt; } else { this.idleBytes += db; this.idleMs += dt; }
     let changed = false;
-    if (this.busyMs >= this.windowMs) {
+    if (this.busyMs >= (this.measured ? this.windowMs : Math.min(this.windowMs, FIRST_BUSY_WINDOW_MS))) {
       const rate = (this.busyBytes / this.busyMs) * 1000;
       // A raised (guessed) estimate far above a real measurement is dropped, not averaged.
       this.est = this.measured && this.est < 2 * rate ? (1 - this.alpha) * this.est + this.alpha * rate : rate;

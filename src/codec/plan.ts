@@ -35,19 +35,36 @@ export interface PlanResult {
 }
 
 /** Page-table entry per page, charged to every choice. */
-const ENTRY_PER_BYTE = 16 / 4096;
+export const ENTRY_PER_BYTE = 16 / 4096;
 
 /** Throughput and wire use of a plan under the estimates. */
 export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: number, sourceBps = Infinity): PlanResult {
   const allRaw = plan[0] === 0 && plan[1] === 0 && plan[2] === 0;
   let cpu = allRaw && est.cheapBaseCost !== undefined ? est.cheapBaseCost : est.baseCost;
   let wire = ENTRY_PER_BYTE;
-  const u = uniformGroup(est, plan);
+  const g = groupPlan(est, plan);
+  const u = g === undefined ? undefined : est.uniform?.[GROUP_CHOICES.indexOf(g as 4 | 5)];
   if (u !== undefined) {
-    let f = 0;
-    for (let c = 0; c < N_CLASSES; c++) f += est.classFraction[c];
-    cpu += f * u.cost;
-    wire += f * u.ratio;
+    // The whole-batch estimate, less the share of the classes the plan sends raw (their pages
+    // are not in its block), each taken out at what it is known to cost and yield in the group.
+    // A group plan with some classes raw is then costed from the same measurement as the group
+    // of every class, and the two differ by those classes' own terms only: estimates of
+    // different origin would drift apart, and the plan flap between them.
+    let f = 0, inGroup = 0, groupCpu = 0, groupWire = 0;
+    for (let c = 0; c < N_CLASSES; c++) {
+      const fc = est.classFraction[c];
+      if (!(fc > 0)) continue;
+      f += fc;
+      if (plan[c] !== 0) { inGroup += fc; continue; }
+      const k = c * N_CHOICES + g!;
+      groupCpu -= fc * est.cost[k];
+      groupWire -= fc * est.ratio[k];
+      cpu += fc * est.cost[c * N_CHOICES];
+      wire += fc * est.ratio[c * N_CHOICES];
+    }
+    // Never below a quarter of the whole-batch rate for the pages left in the group.
+    cpu += Math.max(0.25 * inGroup * u.cost, f * u.cost + groupCpu);
+    wire += Math.max(0.25 * inGroup * u.ratio, f * u.ratio + groupWire);
   } else {
     for (let c = 0; c < N_CLASSES; c++) {
       const f = est.classFraction[c];
@@ -64,19 +81,18 @@ export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: 
 }
 
 /**
- * The measured whole-batch estimate when `plan` gives every class present the same group choice
- * (every page of the batch in one group), else undefined.
+ * The group choice when `plan` gives every class present either one group choice or raw (at
+ * least one class the group): then the whole-batch estimate of that group applies. Else undefined.
  */
-function uniformGroup(est: Estimates, plan: Plan): { ratio: number; cost: number } | undefined {
+export function groupPlan(est: Estimates, plan: Plan): number | undefined {
   if (!est.uniform) return undefined;
   let k = -1;
   for (let c = 0; c < N_CLASSES; c++) {
-    if (est.classFraction[c] <= 0) continue;
+    if (est.classFraction[c] <= 0 || plan[c] === 0) continue;
     if (k === -1) k = plan[c];
     else if (plan[c] !== k) return undefined;
   }
-  const g = GROUP_CHOICES.indexOf(k as 4 | 5);
-  return g < 0 ? undefined : est.uniform[g];
+  return GROUP_CHOICES.includes(k as 4 | 5) ? k : undefined;
 }
 
 /**

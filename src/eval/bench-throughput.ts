@@ -40,6 +40,31 @@ export interface ThroughputResult {
   runs?: number[];
 }
 
+/** Issue 6's targets, as the benchmark checks them (docs/benchmarks.md "Throughput benchmark"). */
+export const TARGETS = {
+  /** adaptive / the best fixed setting, at every link and worker count. */
+  adaptiveVsBest: 0.95,
+  /** adaptive / raw at links of 10 Gbit/s and more. */
+  adaptiveVsRaw: 1,
+  rawTargetGbit: 10,
+  /** 2 workers / 1 worker, compression throughput with no link limit, every codec measured. */
+  scaling: 1.7,
+} as const;
+
+export interface TargetCheck {
+  /** What is compared, e.g. "1 Gbit/s, 2 workers: adaptive / zstd-group". */
+  what: string;
+  ratio: number;
+  target: number;
+  met: boolean;
+}
+
+export interface ThroughputTargets {
+  checks: TargetCheck[];
+  /** Every check met (false when a check could not be made: a configuration was not run). */
+  met: boolean;
+}
+
 export interface ThroughputReport {
   corpus: { name: string; pages: number };
   runSeconds: number;
@@ -49,6 +74,8 @@ export interface ThroughputReport {
   scaling: Array<{ name: string; threads: number; MBps: number; cpuSeconds: number; runs: number[] }>;
   node: string;
   cpus: number;
+  /** The targets checked on these medians. */
+  targets: ThroughputTargets;
 }
 
 /** Token bucket: bytes leave at `rate` bytes/s in write order; time is real (performance.now). */
@@ -204,7 +231,7 @@ export async function benchThroughput(corpus: Corpus, opts: ThroughputOptions = 
   const links = opts.links ?? THROUGHPUT_LINKS_GBIT;
   const threads = opts.threads ?? THROUGHPUT_THREADS;
   const policies = opts.policies ?? [...THROUGHPUT_FIXED, 'adaptive'];
-  const report: ThroughputReport = { corpus: { name: corpus.name, pages: corpus.pageCount }, runSeconds: (opts.runMs ?? RUN_MS) / 1000, reps: Math.max(1, opts.reps ?? 1), links: [], scaling: [], node: process.version, cpus: (await import('node:os')).availableParallelism() };
+  const report: ThroughputReport = { corpus: { name: corpus.name, pages: corpus.pageCount }, runSeconds: (opts.runMs ?? RUN_MS) / 1000, reps: Math.max(1, opts.reps ?? 1), links: [], scaling: [], node: process.version, cpus: (await import('node:os')).availableParallelism(), targets: { checks: [], met: false } };
   for (const gbit of links) {
     // Repetitions go round all configurations in turn (so a burst of load from elsewhere hits
     // them alike); each configuration reports its median-throughput run.
@@ -247,7 +274,44 @@ export async function benchThroughput(corpus: Corpus, opts: ThroughputOptions = 
       report.scaling.push({ name: p, threads: t, MBps: m.effectiveMBps, cpuSeconds: m.cpuSeconds, runs: list.map((x) => x.effectiveMBps) });
     }
   }
+  report.targets = checkTargets(report);
   return report;
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * Issue 6's targets on a report's medians: adaptive against the best fixed setting at every link
+ * and worker count, against raw at 10 Gbit/s, and the 2-worker scaling of every codec measured.
+ * A target whose configurations were not run is not a check (so `met` needs the default set).
+ */
+export function checkTargets(r: Pick<ThroughputReport, 'links' | 'scaling'>): ThroughputTargets {
+  const checks: TargetCheck[] = [];
+  for (const l of r.links) {
+    for (const t of [...new Set(l.results.map((x) => x.threads))]) {
+      const here = l.results.filter((x) => x.threads === t);
+      const ad = here.find((x) => x.name === 'adaptive');
+      const fixed = here.filter((x) => x.name !== 'adaptive');
+      if (!ad || fixed.length === 0) continue;
+      const best = fixed.reduce((a, b) => (b.effectiveMBps > a.effectiveMBps ? b : a));
+      const ratio = r2(ad.effectiveMBps / best.effectiveMBps);
+      checks.push({ what: `${l.gbit} Gbit/s, ${t} worker${t > 1 ? 's' : ''}: adaptive / best fixed (${best.name})`, ratio, target: TARGETS.adaptiveVsBest, met: ratio >= TARGETS.adaptiveVsBest });
+      const raw = here.find((x) => x.name === 'raw');
+      if (raw && l.gbit >= TARGETS.rawTargetGbit) {
+        const rr = r2(ad.effectiveMBps / raw.effectiveMBps);
+        checks.push({ what: `${l.gbit} Gbit/s, ${t} worker${t > 1 ? 's' : ''}: adaptive / raw`, ratio: rr, target: TARGETS.adaptiveVsRaw, met: rr >= TARGETS.adaptiveVsRaw });
+      }
+    }
+  }
+  for (const name of [...new Set(r.scaling.map((x) => x.name))]) {
+    const one = r.scaling.find((x) => x.name === name && x.threads === 1);
+    const two = r.scaling.find((x) => x.name === name && x.threads === 2);
+    if (!one || !two || !(one.MBps > 0)) continue;
+    const ratio = r2(two.MBps / one.MBps);
+    checks.push({ what: `${name}: 2 workers / 1 worker (no link limit)`, ratio, target: TARGETS.scaling, met: ratio >= TARGETS.scaling });
+  }
+  const ranAll = r.links.some((l) => l.gbit >= TARGETS.rawTargetGbit) && r.scaling.length > 0;
+  return { checks, met: ranAll && checks.length > 0 && checks.every((c) => c.met) };
 }
 
 export function formatThroughput(r: ThroughputReport): string {
@@ -266,5 +330,7 @@ export function formatThroughput(r: ThroughputReport): string {
     lines.push('| codec | threads | MB/s | cpu s |', '|---|---|---|---|');
     for (const x of r.scaling) lines.push(`| ${x.name} | ${x.threads} | ${x.MBps} | ${x.cpuSeconds} |`);
   }
+  lines.push('', `targets (issue 6), on the medians: ${r.targets.met ? 'all met' : 'NOT all met'}`);
+  for (const c of r.targets.checks) lines.push(`- ${c.what}: ${c.ratio}x (target ${c.target}x) ${c.met ? 'met' : 'NOT met'}`);
   return lines.join('\n');
 }
