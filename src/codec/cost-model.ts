@@ -37,7 +37,7 @@ const REPLAN_EVERY = 4;
 const EFFICIENCY_MIN = 0.2;
 
 /** A new plan must beat the current one by this fraction (throughput or wire bytes) to replace it. */
-const SWITCH_MARGIN = 0.05;
+const SWITCH_MARGIN = 0.03;
 
 /** Fewest cores the model assumes the workers have (setCpuAvailable). */
 const MIN_AVAILABLE_CPUS = 0.05;
@@ -356,7 +356,7 @@ export class CostModel {
     const limited = this.receiver.limited;
     const link = limited ? Infinity : this.linkBps;
     const source = limited ? Infinity : this.sourceBps;
-    const best = bestPlan(this.book.est, link, cpus, 0.03, this.allowed, source, MIXED_MARGIN);
+    const best = bestPlan(this.book.est, link, cpus, 0.02, this.allowed, source, MIXED_MARGIN);
     // Hysteresis: keep the current plan while it is about as good. The estimates move with every
     // batch, and near-equal plans would otherwise alternate; a switch between a group and
     // per-page codecs also splits or joins group windows, which the estimates see only later.
