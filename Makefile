@@ -39,6 +39,7 @@ demo: deps build guest
 
 bench: deps build guest
 	$(MECOM) bench codec
+	$(MECOM) bench throughput
 	
 fuzz: build
 	MECOM_FUZZ_ITERATIONS=2000000 $(NODE_BIN) --test dist/test/unit/wire/frame-fuzz.test.js

@@ -234,12 +234,14 @@ export async function benchThroughput(corpus: Corpus, opts: ThroughputOptions = 
   const report: ThroughputReport = { corpus: { name: corpus.name, pages: corpus.pageCount }, runSeconds: (opts.runMs ?? RUN_MS) / 1000, reps: Math.max(1, opts.reps ?? 1), links: [], scaling: [], node: process.version, cpus: (await import('node:os')).availableParallelism(), targets: { checks: [], met: false } };
   for (const gbit of links) {
     // Repetitions go round all configurations in turn (so a burst of load from elsewhere hits
-    // them alike); each configuration reports its median-throughput run.
+    // them alike), every other one in reverse order (so a machine that slows down or speeds up
+    // over a round favours no position: adaptive runs last in one round, first in the next);
+    // each configuration reports its median-throughput run.
     const reps = Math.max(1, opts.reps ?? 1);
     const runs = new Map<string, ThroughputResult[]>();
     for (let rep = 0; rep < reps; rep++) {
       for (const t of threads) {
-        for (const p of policies) {
+        for (const p of rep % 2 === 0 ? policies : [...policies].reverse()) {
           const r = await runOne(batches, opts.runMs ?? RUN_MS, p, t, gbit);
           const key = `${p}/${t}`;
           runs.set(key, [...(runs.get(key) ?? []), r]);
@@ -260,7 +262,7 @@ export async function benchThroughput(corpus: Corpus, opts: ThroughputOptions = 
   const scaling = new Map<string, ThroughputResult[]>();
   for (let rep = 0; rep < Math.max(1, opts.reps ?? 1); rep++) {
     for (const p of scalingPolicies) {
-      for (const t of threads) {
+      for (const t of rep % 2 === 0 ? threads : [...threads].reverse()) {
         const key = `${p}/${t}`;
         scaling.set(key, [...(scaling.get(key) ?? []), await runOne(batches, opts.runMs ?? RUN_MS, p, t, Infinity)]);
       }
