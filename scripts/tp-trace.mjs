@@ -13,6 +13,9 @@ const { SimLink, LINK_BUFFER } = await import(`${dist}/src/eval/bench-throughput
 const { EncodePool } = await import(`${dist}/src/wire/codec-pool.js`);
 const { LinkMeter } = await import(`${dist}/src/codec/meters.js`);
 const { copyBatch } = await import(`${dist}/src/wire/batch.js`);
+const { evaluatePlan } = await import(`${dist}/src/codec/plan.js`);
+// PLANS=4.4.4,5.5.0 prints the model's prediction (MB/s, bound) for those plans at every sample.
+const plans = (process.env.PLANS ?? '').split(',').filter(Boolean).map((p) => p.split('.').map(Number));
 const sources = builtinSources();
 const corpus = await loadCorpus(sources, Math.ceil(8192 / sources.length));
 const PAGE = 4096, BP = 256, G = 8;
@@ -37,8 +40,9 @@ const trace = setInterval(() => {
   const s = pool.modelSnapshot();
   const rate = (ram - lastRam) / ((now - lastT) / 1000) / 1e6;
   lastRam = ram; lastT = now;
+  const ev = pool.model ? plans.map((p) => { const r = evaluatePlan(pool.model.estimates(), p, pool.model.link, pool.model.effectiveCpus); return `${p.join('.')}=${(r.bytesPerSecond / 1e6).toFixed(0)}${r.bound[0]}`; }).join(' ') : '';
   const u = s ? Object.entries(s.measured).filter(([k]) => k.startsWith('all/')).map(([k, v]) => `${k}:${v.ratio}@${v.MBps}`).join(' ') : '';
-  console.log(`${(now - t0).toFixed(0).padStart(5)} ms ${rate.toFixed(0).padStart(5)} MB/s` + (s ? ` ${Object.values(s.choice).join('/')} eff ${s.cpuEfficiency} pred ${s.predictedMBps} ${s.bound} probes ${s.probes}/${s.batches} ${u}` : ''));
+  console.log(`${(now - t0).toFixed(0).padStart(5)} ms ${rate.toFixed(0).padStart(5)} MB/s` + (s ? ` ${Object.values(s.choice).join('/')} eff ${s.cpuEfficiency} pred ${s.predictedMBps} ${s.bound} probes ${s.probes}/${s.batches} ${u} ${ev}` : ''));
 }, Number(process.env.TRACE_MS ?? 200));
 let i = 0;
 const pending = [];

@@ -43,7 +43,7 @@ const SWITCH_MARGIN = 0.03;
 const MIN_AVAILABLE_CPUS = 0.05;
 
 /** The margin a plan of several codecs needs over the best one-codec plan (plan.ts, bestPlan). */
-const MIXED_MARGIN = 0.1;
+const MIXED_MARGIN = 0.2;
 
 /** The margin a compressing plan needs to replace an all-raw plan. */
 const LEAVE_RAW_MARGIN = 0.15;

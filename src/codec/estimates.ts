@@ -13,11 +13,14 @@ import { ENTRY_PER_BYTE, evaluatePlan, groupPlan, type Estimates } from './plan.
 export const DEFAULT_PRIOR_LINK_BPS = 12.5e6;
 
 /**
- * Weight of one batch in the page-class mix. Low: QEMU walks RAM in address order, so a run of
- * zero pages or of one heap comes in a few batches and says little about the pages to come; a
- * mix that follows every batch swings the plan (to all-raw after an all-zero stretch).
+ * Pages over which the page-class mix is averaged (a running mean over about this many pages;
+ * a cumulative mean until then). Long: QEMU walks RAM in address order, so a run of zero pages
+ * or of one heap comes in a few batches and says little about the pages to come; a mix that
+ * follows the batches swings every plan's prediction by a quarter (the share of zero pages
+ * alone moves that much from one stretch of RAM to the next) and the plan with it. Until
+ * session 7 this was a weight of 0.05 per batch (about 5,000 pages).
  */
-const MIX_ALPHA = 0.05;
+const MIX_PAGES = 16384;
 
 /** Wire bytes per RAM byte never estimated above this (a codec that does not shrink is stored raw). */
 const MAX_RATIO_ESTIMATE = 1.01;
@@ -59,6 +62,7 @@ export class EstimateBook {
   /** Pages behind each cell's estimate (in-use pages, plus PROBE_SUPPORT_PAGES per probe). */
   private readonly support: number[];
   private readonly uniformSupport: number[] = GROUP_CHOICES.map(() => 0);
+  private mixPages = 0;
 
   /** alpha: weight of a new sample; allowed: per choice, whether the model may use it. */
   constructor(private readonly alpha: number, private readonly allowed: readonly boolean[]) {
@@ -81,6 +85,14 @@ export class EstimateBook {
     this.support = new Array(N_CLASSES * N_CHOICES).fill(0);
   }
 
+  /** Weight of a batch of `pages` pages in the class mix (see MIX_PAGES); counts them. */
+  private mixWeight(pages: number): number {
+    // The prior mix counts as a batch's worth of pages.
+    if (this.mixPages === 0) this.mixPages = 256;
+    this.mixPages += pages;
+    return pages / Math.min(MIX_PAGES, this.mixPages);
+  }
+
   /** Whether cell j (class * N_CHOICES + choice) was ever measured. */
   measured(j: number): boolean {
     return this.measuredCell[j];
@@ -95,11 +107,13 @@ export class EstimateBook {
     const plan = m.plan && !m.cheap ? m.plan : undefined;
     const streamWire = plan ? this.planWire(plan) : 0;
     if (m.pages > 0) {
-      for (let c = 0; c < N_CLASSES; c++) e.classFraction[c] = (1 - MIX_ALPHA) * e.classFraction[c] + MIX_ALPHA * (m.classPages[c] / m.pages);
+      const w = this.mixWeight(m.pages);
+      for (let c = 0; c < N_CLASSES; c++) e.classFraction[c] = (1 - w) * e.classFraction[c] + w * (m.classPages[c] / m.pages);
     } else if (m.cheap && m.otherPages !== undefined && m.allPages) {
       // Classes unknown, but the share of pages that are not zero/fill is: rescale to it.
       const sum = e.classFraction.reduce((x, y) => x + y, 0);
-      const target = (1 - MIX_ALPHA) * sum + MIX_ALPHA * (m.otherPages / m.allPages);
+      const w = this.mixWeight(m.allPages);
+      const target = (1 - w) * sum + w * (m.otherPages / m.allPages);
       if (sum > 0) for (let c = 0; c < N_CLASSES; c++) e.classFraction[c] *= target / sum;
       else e.classFraction[1] = target;
     }

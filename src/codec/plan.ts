@@ -34,6 +34,9 @@ export interface PlanResult {
   cpuShare: number;
 }
 
+/** Least share of wire bytes a slower plan within bestPlan's tolerance must save to be chosen. */
+const MIN_WIRE_GAIN = 0.03;
+
 /** Page-table entry per page, charged to every choice. */
 export const ENTRY_PER_BYTE = 16 / 4096;
 
@@ -119,13 +122,17 @@ export function bestPlan(est: Estimates, linkBps: number, cpus: number, toleranc
   });
   const mixedOk = bestBps > bestSingle * (1 + mixedMargin);
   const ref = mixedOk ? bestBps : bestSingle;
+  let fastest: PlanResult | undefined;
   let pick: PlanResult | undefined;
   forEachPlan(ok, (plan) => {
     if (!mixedOk && isMixed(est, plan)) return;
     const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
+    if (!fastest || r.bytesPerSecond > fastest.bytesPerSecond) fastest = { ...r, plan: [plan[0], plan[1], plan[2]] };
     if (r.bytesPerSecond >= ref * (1 - tolerance) && (!pick || r.wirePerByte < pick.wirePerByte)) pick = { ...r, plan: [plan[0], plan[1], plan[2]] };
   });
-  return pick!;
+  // Fewer wire bytes are worth the tolerance only when they are markedly fewer: a codec that
+  // takes 1% off incompressible pages is not worth the CPU it costs.
+  return pick!.wirePerByte <= fastest!.wirePerByte * (1 - MIN_WIRE_GAIN) ? pick! : fastest!;
 }
 
 /** Whether `plan` gives the classes present two or more codecs other than raw. */
