@@ -89,8 +89,9 @@ export class EstimateBook {
   private mixWeight(pages: number): number {
     // The prior mix counts as a batch's worth of pages.
     if (this.mixPages === 0) this.mixPages = 256;
+    const w = windowWeight(pages, this.mixPages, MIX_PAGES);
     this.mixPages += pages;
-    return pages / Math.min(MIX_PAGES, this.mixPages);
+    return w;
   }
 
   /** Whether cell j (class * N_CHOICES + choice) was ever measured. */
@@ -160,7 +161,7 @@ export class EstimateBook {
         const r = m.cells[i + 1] / bytes;
         const t = m.cells[i + 2] / bytes;
         if (!this.measuredCell[j]) pairable = false;
-        if (this.measuredCell[j]) {
+        else {
           level[c] = r / e.ratio[j];
           if (t > 0 && e.cost[j] > 0) {
             costLevel[c] = clampLevel(t / e.cost[j]);
@@ -199,7 +200,7 @@ export class EstimateBook {
         if (pages <= 0) continue;
         const j = c * N_CHOICES + k;
         if (!this.measuredCell[j]) pairable = false;
-        if (this.measuredCell[j]) {
+        else {
           level[c] = sb;
           if (expSeconds > 0 && m.groups[o + 2] > 0) costLevel[c] = clampLevel(st);
         }
@@ -282,7 +283,7 @@ export class EstimateBook {
       this.support[j] = pages;
       return;
     }
-    const w = pages / Math.min(STREAM_PAGES, this.support[j] + pages);
+    const w = windowWeight(pages, this.support[j], STREAM_PAGES);
     e.ratio[j] = (1 - w) * e.ratio[j] + w * ratio;
     if (cost > 0) e.cost[j] = e.cost[j] > 0 ? streamCostStep(e.cost[j], cost, w) : cost;
     this.support[j] += pages;
@@ -296,7 +297,7 @@ export class EstimateBook {
       this.uniformSupport[g] = pages;
       return;
     }
-    const w = pages / Math.min(STREAM_PAGES, this.uniformSupport[g] + pages);
+    const w = windowWeight(pages, this.uniformSupport[g], STREAM_PAGES);
     u.ratio = (1 - w) * u.ratio + w * ratio;
     if (cost > 0) u.cost = streamCostStep(u.cost, cost, w);
     this.uniformSupport[g] += pages;
@@ -330,6 +331,14 @@ export class EstimateBook {
  */
 function sampleWeight(alpha: number, pages: number): number {
   return Math.min(0.6, alpha * Math.max(1, pages / 128));
+}
+
+/**
+ * Weight of `pages` new pages in a running mean over about `window` pages that has `seen` pages
+ * behind it: a cumulative mean until the window is full.
+ */
+function windowWeight(pages: number, seen: number, window: number): number {
+  return pages / Math.min(window, seen + pages);
 }
 
 /** A batch's cost level, bounded: one preempted measurement must not rescale a probe 10x. */

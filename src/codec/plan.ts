@@ -89,13 +89,22 @@ export function evaluatePlan(est: Estimates, plan: Plan, linkBps: number, cpus: 
  */
 export function groupPlan(est: Estimates, plan: Plan): number | undefined {
   if (!est.uniform) return undefined;
-  let k = -1;
-  for (let c = 0; c < N_CLASSES; c++) {
-    if (est.classFraction[c] <= 0 || plan[c] === 0) continue;
-    if (k === -1) k = plan[c];
-    else if (plan[c] !== k) return undefined;
-  }
+  const k = singleCodec(est, plan);
   return GROUP_CHOICES.includes(k as 4 | 5) ? k : undefined;
+}
+
+/**
+ * The one choice other than raw that `plan` gives the classes present: 0 if it sends them all
+ * raw, -1 if it gives them two or more.
+ */
+function singleCodec(est: Estimates, plan: Plan): number {
+  let k = 0;
+  for (let c = 0; c < N_CLASSES; c++) {
+    if (!(est.classFraction[c] > 0) || plan[c] === 0) continue;
+    if (k === 0) k = plan[c];
+    else if (plan[c] !== k) return -1;
+  }
+  return k;
 }
 
 /**
@@ -137,13 +146,7 @@ export function bestPlan(est: Estimates, linkBps: number, cpus: number, toleranc
 
 /** Whether `plan` gives the classes present two or more codecs other than raw. */
 export function isMixed(est: Estimates, plan: Plan): boolean {
-  let k = 0;
-  for (let c = 0; c < N_CLASSES; c++) {
-    if (!(est.classFraction[c] > 0) || plan[c] === 0) continue;
-    if (k === 0) k = plan[c];
-    else if (plan[c] !== k) return true;
-  }
-  return false;
+  return singleCodec(est, plan) < 0;
 }
 
 /** Visits every plan whose choices `ok` allows, in one reused array (copy it to keep it). */

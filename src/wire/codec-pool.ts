@@ -42,15 +42,17 @@ const NO_BATCH: Batch = { pageCount: 0, pages: new Uint8Array(0), addrs: new Flo
  */
 export const PRODUCER_CORES = 0.5;
 
+function hostCores(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
 function workerCores(threads: number): number {
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(0.5, Math.min(threads, cores - PRODUCER_CORES));
+  return Math.max(0.5, Math.min(threads, hostCores() - PRODUCER_CORES));
 }
 
 /** Default worker count: cores - 1, at least 1. */
 export function defaultThreads(): number {
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, cores - 1);
+  return Math.max(1, hostCores() - 1);
 }
 
 export interface PoolCommonOptions {
