@@ -60,7 +60,11 @@ test('benchThroughput: raw is held to the link, adaptive compresses compressible
   assert.equal(raw.name, 'raw');
   // 0.1 Gbit/s = 12.5 MB/s; the producer stops 4 MiB ahead of it, so at most that much more.
   assert.ok(raw.effectiveMBps <= 12.6 && raw.effectiveMBps > 8, `raw ${raw.effectiveMBps} MB/s`);
-  assert.ok(adaptive.effectiveMBps > 3 * raw.effectiveMBps, `adaptive ${adaptive.effectiveMBps} MB/s vs raw ${raw.effectiveMBps}`);
+  // How much faster in a 0.4 s run depends on the machine (start-up, a loaded CI host: 2.5x
+  // and 9x both seen); what the codecs did to the bytes does not.
+  assert.ok(adaptive.effectiveMBps > raw.effectiveMBps, `adaptive ${adaptive.effectiveMBps} MB/s vs raw ${raw.effectiveMBps}`);
+  assert.equal(raw.ratio, 1);
+  assert.ok(adaptive.ratio > 4, `adaptive ratio ${adaptive.ratio}`);
   assert.ok(adaptive.model && adaptive.model.batches > 0);
   assert.equal(report.targets.met, false, 'no 10 Gbit/s link: no verdict');
 });
