@@ -15,6 +15,9 @@ import { SpanFrameBuilder } from '../wire/span-frame.js';
 import type { EncodePool } from '../wire/codec-pool.js';
 import { BufferPool } from '../wire/buffer-pool.js';
 
+/** What the batcher needs of the encode pool (the warm-up, src/agent/warmup.ts, stands in for it). */
+export type FrameSubmitter = Pick<EncodePool, 'passThroughNext' | 'submitFrame' | 'submitReturning'>;
+
 const enum Mode {
   /** No batch is being filled. */
   None,
@@ -40,7 +43,7 @@ export class Batcher implements StreamSink {
    * `onFrame` gets each frame, in stream order; `onError` the first failure of a submission.
    */
   constructor(
-    private readonly pool: EncodePool,
+    private readonly pool: FrameSubmitter,
     batchPages: number,
     private readonly onFull: () => void,
     private readonly onFrame: (frame: Uint8Array) => void,
@@ -75,8 +78,19 @@ export class Batcher implements StreamSink {
 
   glue(buf: Uint8Array, start: number, end: number): void {
     if (this.mode === Mode.None) this.start();
-    if (this.mode === Mode.Pass) this.span.appendGlue(buf, start, end);
-    else this.builder.appendGlue(buf, start, end);
+    if (this.mode === Mode.Pool) return this.builder.appendGlue(buf, start, end);
+    // A pass-through frame is cut at its span limit, inside glue too (a run of zero-page records).
+    const room = this.span.room();
+    if (end - start <= room) {
+      this.span.appendGlue(buf, start, end);
+      if (this.span.isFull()) this.onFull();
+      return;
+    }
+    this.span.appendGlue(buf, start, start + room);
+    this.onFull();
+    // Not cut (the sender stopped submitting): the frame grows instead.
+    if (this.mode === Mode.Pass && this.span.isFull()) return this.span.appendGlue(buf, start + room, end);
+    this.glue(buf, start + room, end);
   }
 
   page(buf: Uint8Array, start: number, addr: number): void {

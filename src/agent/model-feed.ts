@@ -7,37 +7,25 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import { HostStat } from './host-stat.js';
 import type { CostModel } from '../codec/cost-model.js';
 import { HostCpuMeter, LinkMeter, SourceMeter } from '../codec/meters.js';
 import { MainThreadMeter } from './main-thread-meter.js';
 import { PlanTrial, type TrialRecord } from './plan-trial.js';
 
-/** Window of the host CPU meter (os.cpus() reads /proc/stat: not every 10 ms). */
+/** Window of the host CPU meter (a read of /proc/stat: not every 10 ms). */
 const HOST_CPU_WINDOW_MS = 100;
 
 /** A file to trace the cost model's inputs and choices into, or undefined. */
 const TRACE_FILE = process.env.MECOM_MODEL_TRACE || undefined;
 
-/** The host's idle milliseconds, summed over its CPUs, since boot. */
-function hostIdleMs(): number {
-  let idle = 0;
-  for (const c of os.cpus()) idle += c.times.idle;
-  return idle;
-}
-
 /**
  * Share of a core a thread that becomes runnable now would get: host cores / runnable threads
- * (Linux /proc/stat `procs_running`, which counts this thread too), at most 1; 0 where unknown.
+ * (which count this thread too), at most 1; 0 where unknown.
  */
-function fairShare(): number {
-  try {
-    const m = /^procs_running (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'));
-    const running = m ? Number(m[1]) : 0;
-    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-    return running > 0 ? Math.min(1, cores / running) : 0;
-  } catch {
-    return 0;
-  }
+function fairShare(runnable: number): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return runnable > 0 ? Math.min(1, cores / runnable) : 0;
 }
 
 /** One sample of what the sender saw since the last. */
@@ -60,6 +48,7 @@ export class ModelFeed {
   private readonly source = new SourceMeter();
   private readonly main = new MainThreadMeter();
   private readonly host: HostCpuMeter;
+  private readonly hostStat = new HostStat();
   /** Measures the model's plan against its plan with the whole CPU budget (src/agent/plan-trial.ts). */
   private readonly trial: PlanTrial | undefined;
   private hostAt = 0;
@@ -87,10 +76,16 @@ export class ModelFeed {
     if (sourceChanged || mainChanged) m.setSource(Math.min(this.source.bytesPerSecond, this.main.bytesPerSecond));
     if (s.now - this.hostAt >= HOST_CPU_WINDOW_MS) {
       this.hostAt = s.now;
-      if (this.host.sample(s.now, hostIdleMs(), s.workerSeconds, fairShare())) m.setCpuAvailable(this.host.cores!);
+      const h = this.hostStat.read();
+      if (this.host.sample(s.now, h.idleMs, s.workerSeconds, fairShare(h.runnable))) m.setCpuAvailable(this.host.cores!);
     }
     this.trial?.sample(s.now, s.streamBytes);
     if (TRACE_FILE) this.trace(s);
+  }
+
+  /** Stop sampling the host (closes /proc/stat). */
+  close(): void {
+    this.hostStat.close();
   }
 
   private trace(s: FeedSample): void {

@@ -36,6 +36,7 @@ import { Peer } from './peer.js';
 import { readIntoBuffer } from './read-buffer.js';
 import { ModelFeed } from './model-feed.js';
 import { Batcher } from './batcher.js';
+import { warmUpStreamPath } from './warmup.js';
 import type { TrialRecord } from './plan-trial.js';
 
 export interface SenderOptions {
@@ -169,8 +170,9 @@ export class Sender extends EventEmitter<SenderEvents> {
       },
     });
     // Listen for QEMU only once the workers are warmed up: their start-up (tens of ms idle,
-    // hundreds on a loaded host) must not stall the first batches of the migration.
-    await Promise.all([welcomed, this.pool.ready()]);
+    // hundreds on a loaded host) must not stall the first batches of the migration. This
+    // thread's per-page path is warmed up meanwhile (src/agent/warmup.ts).
+    await Promise.all([welcomed, this.pool.ready(), warmUpStreamPath(this.opts.batchPages)]);
     this.server = await listenOn(this.opts.listen);
     this.server.on('connection', (sock) => this.onQemu(sock));
     return listeningPort(this.server);
@@ -282,15 +284,13 @@ export class Sender extends EventEmitter<SenderEvents> {
   }
 
   private armFlush(): void {
+    // One timer for the whole stream, re-armed per chunk (a new Timeout per frame was a few
+    // percent of this thread's time on a fast link); it flushes only what is still pending.
     if (this.flushTimer) this.flushTimer.refresh();
-    else this.flushTimer = setTimeout(() => this.flush(), this.opts.flushDelayMs ?? 2);
+    else this.flushTimer = setTimeout(() => { if (this.batcher.pending) this.flush(); }, this.opts.flushDelayMs ?? 2);
   }
 
   private flush(): void {
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-    }
     if (this.state !== 'streaming' && this.state !== 'draining') return;
     this.batcher.submit(); // its frames come back to writeFrame in stream order
     this.updatePause();
@@ -347,15 +347,16 @@ export class Sender extends EventEmitter<SenderEvents> {
   }
 
   private stopWorkers(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.meterTimer) clearInterval(this.meterTimer);
     this.meterTimer = undefined;
+    this.feed?.close();
     void this.pool.close();
   }
 
   private fail(err: MecomError): void {
     if (this.state === 'done' || this.state === 'failed') return;
     this.setState('failed');
-    if (this.flushTimer) clearTimeout(this.flushTimer);
     this.stopWorkers();
     // Cut QEMU first: the source sees the migration fail and keeps its guest running.
     this.qemu?.destroy();

@@ -25,6 +25,8 @@ function initialCapacity(maxPages: number): number {
 
 export class SpanFrameBuilder {
   readonly maxPages: number;
+  /** Span bytes at which a frame is full, pages or not (a batch's worth of pages). */
+  readonly maxSpan: number;
   /** Size of each new frame buffer: a batch of pages with their headers (it grows when glue runs long). */
   private readonly capacity: number;
   private readonly pool: BufferPool | undefined;
@@ -46,6 +48,7 @@ export class SpanFrameBuilder {
   constructor(maxPages: number, pool?: BufferPool) {
     if (!Number.isInteger(maxPages) || maxPages < 1) throw new RangeError(`maxPages must be a positive integer, got ${maxPages}`);
     this.maxPages = maxPages;
+    this.maxSpan = maxPages * PAGE_SIZE;
     this.capacity = initialCapacity(maxPages);
     this.pool = pool;
     this.buf = this.newBuffer();
@@ -61,8 +64,16 @@ export class SpanFrameBuilder {
   isEmpty(): boolean {
     return this.len === 0;
   }
+  /**
+   * Full at `maxPages` pages or `maxSpan` bytes: a run of zero-page records is all glue (9 bytes
+   * a page), and a frame that outgrew its buffer would be copied into a bigger one.
+   */
   isFull(): boolean {
-    return this.pages >= this.maxPages;
+    return this.pages >= this.maxPages || this.len >= this.maxSpan;
+  }
+  /** Span bytes that still fit before the frame is full. */
+  room(): number {
+    return Math.max(0, this.maxSpan - this.len);
   }
 
   /**
@@ -117,8 +128,9 @@ export class SpanFrameBuilder {
     return out.subarray(0, total);
   }
 
+  /** A pooled buffer at the pool's size (never below `capacity`: it grows once if a span ran long). */
   private newBuffer(): Buffer {
-    return this.pool ? this.pool.acquire(this.capacity) : Buffer.allocUnsafe(this.capacity);
+    return this.pool ? this.pool.acquire(Math.max(this.capacity, this.pool.bufferSize)) : Buffer.allocUnsafe(this.capacity);
   }
 
   private append(src: Uint8Array, start: number, end: number): void {
@@ -154,11 +166,14 @@ export class SpanFrameBuilder {
     this.pendStart = this.pendEnd = 0;
   }
 
-  /** A larger buffer for a span that outgrew the batch's room (long glue); not a pooled one. */
+  /**
+   * A larger buffer for a span that outgrew its room (glue appended past `maxSpan` in one go);
+   * from the pool, which then hands out buffers of that size.
+   */
   private grow(atLeast: number): void {
     let cap = this.buf.length * 2;
     while (cap < atLeast) cap *= 2;
-    const b = Buffer.allocUnsafe(cap);
+    const b = this.pool ? this.pool.acquire(cap) : Buffer.allocUnsafe(cap);
     b.set(this.buf.subarray(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH + this.written), FRAME_HEADER_LENGTH);
     this.pool?.release(this.buf);
     this.buf = b;
