@@ -9,7 +9,7 @@ import { CONTROL_MAGIC, ControlMessage, ControlType, decodeControl, encodeContro
 import { FRAME_MAGIC, FRAME_MAX_LENGTH } from '../wire/frame-format.js';
 import { MecomError } from '../errors.js';
 import { AgentCodes, AgentError } from './errors.js';
-import { readIntoBuffer } from './read-buffer.js';
+import { readIntoTargets } from './read-buffer.js';
 import type { BufferPool } from '../wire/buffer-pool.js';
 
 export interface PeerEvents {
@@ -28,6 +28,9 @@ export class Peer extends EventEmitter<PeerEvents> {
   bytesIn = 0;
   private readonly reader: EnvelopeReader;
   private closed = false;
+  /** The reader refused the stream: reads from here on go to `scratch` and are dropped. */
+  private failedReading = false;
+  private readonly scratch = new Uint8Array(64 * 1024);
 
   /**
    * `buffers`: where frames read from the socket are put (control messages are small and get
@@ -38,9 +41,10 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.socket = socket;
     const alloc = buffers ? (n: number) => (n >= POOLED_MESSAGE_BYTES ? buffers.acquire(n) : new Uint8Array(n)) : undefined;
     this.reader = new EnvelopeReader({ maxLength: FRAME_MAX_LENGTH, magics: [FRAME_MAGIC, CONTROL_MAGIC], alloc });
-    // Frames are up to a few MiB: read into one reused buffer and copy each message out once
-    // (src/agent/read-buffer.ts); Node's own 64 KiB reads cost several times the CPU.
-    if (!readIntoBuffer(socket, (chunk) => this.onData(chunk, true))) socket.on('data', (chunk: Buffer) => this.onData(chunk, false));
+    // Frames are up to a few MiB: the socket reads each straight into its own buffer
+    // (src/agent/read-buffer.ts, src/wire/envelope.ts `readTarget`), no copy; Node's own 64 KiB
+    // reads cost several times the CPU, and a reused read buffer costs a copy of every byte.
+    if (!readIntoTargets(socket, () => this.readTarget(), (n) => this.onRead(n))) socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.fail(new AgentError(AgentCodes.peerLost, `connection to ${what} failed: ${err.message}`, { cause: err })));
     socket.on('close', () => {
       this.closed = true;
@@ -83,16 +87,37 @@ export class Peer extends EventEmitter<PeerEvents> {
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
-  private onData(chunk: Buffer, transient: boolean): void {
-    this.bytesIn += chunk.length;
+  /** Where the socket reads next; after a failure, a scratch buffer (the socket is being destroyed). */
+  private readTarget(): Uint8Array {
+    if (this.failedReading) return this.scratch;
     try {
-      if (transient) this.reader.pushTransient(chunk);
-      else this.reader.push(chunk);
+      return this.reader.readTarget();
+    } catch {
+      return this.scratch;
+    }
+  }
+
+  private onRead(n: number): void {
+    if (this.failedReading) return;
+    this.bytesIn += n;
+    this.deliver(() => this.reader.commitRead(n));
+  }
+
+  private onData(chunk: Buffer): void {
+    this.bytesIn += chunk.length;
+    this.deliver(() => this.reader.push(chunk));
+  }
+
+  /** Feed the reader, then emit every message it completed. */
+  private deliver(feed: () => void): void {
+    try {
+      feed();
       for (let m = this.reader.next(); m !== null; m = this.reader.next()) {
         if (m.magic === CONTROL_MAGIC) this.emit('control', decodeControl(m.bytes));
         else this.emit('frame', m.bytes);
       }
     } catch (err) {
+      this.failedReading = true;
       this.fail(err instanceof MecomError ? err : new AgentError(AgentCodes.protocol, `bad data from ${this.what}: ${(err as Error).message}`, { cause: err }));
     }
   }

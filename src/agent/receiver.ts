@@ -28,6 +28,7 @@ import { Address, connectTo, listenOn, listeningPort } from './address.js';
 import { AgentCodes, AgentError } from './errors.js';
 import { BufferPool } from '../wire/buffer-pool.js';
 import { Peer } from './peer.js';
+import { settleDetachProtector } from '../wire/detach-protector.js';
 
 export interface ReceiverOptions {
   /** Where `mecom send` connects. Port 0 picks a free port. */
@@ -85,6 +86,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
 
   /** Start listening; resolves with the port the sender must use. */
   async start(): Promise<number> {
+    settleDetachProtector(); // frames move to decode workers: see src/wire/detach-protector.ts
     await this.pool.ready();
     this.server = await listenOn(this.opts.listen);
     this.server.on('connection', (sock) => this.onPeer(sock));

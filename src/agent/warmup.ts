@@ -17,6 +17,7 @@ import { QemuStreamParser } from '../qemu/stream-parser.js';
 import { synthStream } from '../qemu/stream-synth.js';
 import type { Batch } from '../wire/batch.js';
 import { Batcher, type FrameSubmitter } from './batcher.js';
+import { settleDetachProtector } from '../wire/detach-protector.js';
 
 /** A stand-in pool: every `poolEvery`-th batch goes the worker way, the rest pass through. */
 class WarmupSubmitter implements FrameSubmitter {
@@ -34,6 +35,7 @@ class WarmupSubmitter implements FrameSubmitter {
 }
 
 export interface WarmupResult {
+  passes: number;
   bytes: number;
   frames: number;
   ms: number;
@@ -45,6 +47,8 @@ export interface WarmupResult {
  * of the last pass were delivered.
  */
 export async function warmUpStreamPath(batchPages: number, budgetMs = 60): Promise<WarmupResult> {
+  // Batches will move to workers (detached here): see src/wire/detach-protector.ts.
+  settleDetachProtector();
   // Runs of pages and zero pages, as an idle guest's stream: 4 MB of pages, 4k zero records.
   // A Buffer, as the socket's reads are: code optimised for Uint8Array chunks is thrown away
   // (a "wrong map" deopt) at the first real one.
@@ -54,7 +58,8 @@ export async function warmUpStreamPath(batchPages: number, budgetMs = 60): Promi
   const t0 = performance.now();
   let bytes = 0;
   let frames = 0;
-  for (let pass = 0; pass === 0 || performance.now() - t0 < budgetMs; pass++) {
+  let pass = 0;
+  for (; pass === 0 || performance.now() - t0 < budgetMs; pass++) {
     const digest = new Xxh64();
     let batcher: Batcher;
     const deliveredAll = new Promise<void>((resolve, reject) => {
@@ -71,6 +76,7 @@ export async function warmUpStreamPath(batchPages: number, budgetMs = 60): Promi
         parser.push(chunk);
         batcher.endChunk();
       }
+      parser.end();
       batcher.submit();
       // Frames resolve in submission order; one more turn settles the last of them.
       setImmediate(resolve);
@@ -79,5 +85,5 @@ export async function warmUpStreamPath(batchPages: number, budgetMs = 60): Promi
     digest.digest();
     bytes += stream.length;
   }
-  return { bytes, frames, ms: performance.now() - t0 };
+  return { passes: pass, bytes, frames, ms: performance.now() - t0 };
 }

@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { FrameEncoder, type CodecPolicy } from './frame-encode.js';
 import { warmUpEncoders } from './encoder-warmup.js';
+import { settleDetachProtector } from './detach-protector.js';
 import { FrameDecoder } from './frame-decode.js';
 import type { Plan } from '../codec/cost-model.js';
 import { serializeError } from './worker-pool.js';
@@ -34,6 +35,7 @@ if (parentPort) {
   const init = workerData as Init;
   const enc = init.kind === 'encode' ? new FrameEncoder({ policy: init.policy, zstdLevel: init.zstdLevel }) : undefined;
   const dec = init.kind === 'decode' ? new FrameDecoder({ maxLength: init.maxLength }) : undefined;
+  settleDetachProtector(); // before any code is optimised (src/wire/detach-protector.ts)
   if (init.kind === 'encode' && init.policy === 'adaptive') warmUpEncoders();
   // After the warm-up, whose CPU time is no job's.
   const cpuShare = init.kind === 'encode' && init.cpuTimeCosts ? new ThreadCpuShare() : undefined;

@@ -9,6 +9,9 @@
  * buffer of exactly its length. The prefix is checked as soon as 8 bytes are
  * present, so a bad magic or a length over `maxLength` is refused before any
  * of the message is buffered. After a rejection the reader stays failed.
+ *
+ * `pushTransient` copies each message once out of a caller's reused buffer; `readTarget` and
+ * `commitRead` copy nothing: the socket reads straight into the message's own buffer.
  */
 import { WireCodes, WireError } from './errors.js';
 
@@ -96,25 +99,63 @@ export class EnvelopeReader {
         this.prefixFill += take;
         at += take;
         if (this.prefixFill < ENVELOPE_PREFIX_LENGTH) return;
-        const { magic, length } = this.checkPrefix(this.prefixView, 0);
-        const bytes = this.alloc(length);
-        if (bytes.length !== length) throw new RangeError(`EnvelopeReader: alloc(${length}) returned ${bytes.length} bytes`);
-        this.asm = { magic, bytes };
-        this.asm.bytes.set(this.prefix, 0);
-        this.asmFill = ENVELOPE_PREFIX_LENGTH;
-        this.prefixFill = 0;
+        this.beginMessage();
+        if (this.asm === null) continue; // a message of its prefix alone
       }
       const msg = this.asm;
       const take = Math.min(msg.bytes.length - this.asmFill, chunk.length - at);
       msg.bytes.set(chunk.subarray(at, at + take), this.asmFill);
       this.asmFill += take;
       at += take;
-      if (this.asmFill === msg.bytes.length) {
-        this.ready.push(msg);
-        this.asm = null;
-        this.asmFill = 0;
-      }
+      if (this.asmFill === msg.bytes.length) this.finishMessage();
     }
+  }
+
+  /** The prefix is complete: check it, then start the message in a buffer of its length. */
+  private beginMessage(): void {
+    const { magic, length } = this.checkPrefix(this.prefixView, 0);
+    const bytes = this.alloc(length);
+    if (bytes.length !== length) throw new RangeError(`EnvelopeReader: alloc(${length}) returned ${bytes.length} bytes`);
+    bytes.set(this.prefix, 0);
+    this.asm = { magic, bytes };
+    this.asmFill = ENVELOPE_PREFIX_LENGTH;
+    this.prefixFill = 0;
+    if (length === ENVELOPE_PREFIX_LENGTH) this.finishMessage();
+  }
+
+  private finishMessage(): void {
+    this.ready.push(this.asm!);
+    this.asm = null;
+    this.asmFill = 0;
+  }
+
+  /**
+   * Where the next read should put its bytes: the rest of the current message's prefix, or,
+   * once the prefix was checked, the rest of the message itself (in a buffer from `alloc`). A
+   * read into it never takes a byte of the next message, so nothing is copied afterwards; the
+   * price is one short read per message, for its prefix. Report each read with `commitRead`.
+   * Mixes with `pushTransient`, not with `push`.
+   */
+  readTarget(): Uint8Array {
+    if (this.failed) throw this.failed;
+    if (this.buffered > 0 && !this.transient) throw new RangeError('EnvelopeReader: readTarget after push; use one per reader');
+    this.transient = true;
+    return this.asm === null ? this.prefix.subarray(this.prefixFill) : this.asm.bytes.subarray(this.asmFill);
+  }
+
+  /** `n` bytes were read into the last `readTarget()`. */
+  commitRead(n: number): void {
+    if (this.failed) throw this.failed;
+    if (n <= 0) return;
+    if (this.asm === null) {
+      if (this.prefixFill + n > ENVELOPE_PREFIX_LENGTH) throw new RangeError(`EnvelopeReader: commitRead(${n}) past the prefix`);
+      this.prefixFill += n;
+      if (this.prefixFill === ENVELOPE_PREFIX_LENGTH) this.beginMessage();
+      return;
+    }
+    if (this.asmFill + n > this.asm.bytes.length) throw new RangeError(`EnvelopeReader: commitRead(${n}) past the message`);
+    this.asmFill += n;
+    if (this.asmFill === this.asm.bytes.length) this.finishMessage();
   }
 
   next(): EnvelopeMessage | null {

@@ -125,3 +125,59 @@ test('envelope pushTransient: messages go into the buffers alloc gives, whatever
   const bad = new EnvelopeReader({ maxLength: 4096, magics: ['MCF1'], alloc: (n) => new Uint8Array(n + 1) });
   assert.throws(() => bad.pushTransient(messages[0]), /alloc\(108\) returned 109 bytes/);
 });
+
+/** Reads `src` through readTarget/commitRead, each read taking 1..maxRead bytes of what is offered. */
+function readDirect(r: EnvelopeReader, src: Uint8Array, maxRead: (i: number) => number, out: Array<{ magic: string; bytes: Uint8Array }>): void {
+  let at = 0;
+  for (let i = 0; at < src.length; i++) {
+    const target = r.readTarget();
+    assert.ok(target.length > 0, 'a read target is never empty');
+    const n = Math.min(target.length, src.length - at, Math.max(1, maxRead(i)));
+    target.set(src.subarray(at, at + n));
+    at += n;
+    r.commitRead(n);
+    drain(r, out);
+  }
+}
+
+test('envelope readTarget: any read sizes; a read never reaches into the next message', () => {
+  for (const max of [1, 3, 8, 9, 100, 4096]) {
+    const targets: Uint8Array[] = [];
+    const r = new EnvelopeReader({ maxLength: 4096, magics: ['MCF1', 'MCC1'] });
+    const out: Array<{ magic: string; bytes: Uint8Array }> = [];
+    let at = 0;
+    for (let i = 0; at < stream.length; i++) {
+      const target = r.readTarget();
+      targets.push(target);
+      const n = Math.min(target.length, stream.length - at, max);
+      target.set(stream.subarray(at, at + n));
+      at += n;
+      r.commitRead(n);
+      for (let m = r.next(); m !== null; m = r.next()) out.push({ magic: m.magic, bytes: m.bytes });
+    }
+    check(out);
+    // The messages are the very buffers the reads went into (nothing was copied after the prefix).
+    for (const m of out.filter((x) => x.bytes.length > 8)) assert.ok(targets.some((t) => t.buffer === m.bytes.buffer && t.byteOffset > m.bytes.byteOffset));
+    assert.equal(r.bufferedBytes, 0);
+  }
+});
+
+test('envelope readTarget: a bad prefix is refused before a buffer is asked for; mixes with pushTransient', () => {
+  let allocs = 0;
+  const r = new EnvelopeReader({ maxLength: 4096, magics: ['MCF1', 'MCC1'], alloc: (n) => { allocs++; return new Uint8Array(n); } });
+  const bad = msg('XXXX', 10);
+  assert.throws(() => readDirect(r, bad, () => 8, []), (e: unknown) => e instanceof WireError && e.code === WireCodes.badMagic);
+  assert.equal(allocs, 0);
+  assert.throws(() => r.readTarget(), WireError, 'stays failed');
+
+  const r2 = new EnvelopeReader({ maxLength: 4096, magics: ['MCF1', 'MCC1'] });
+  const out: Array<{ magic: string; bytes: Uint8Array }> = [];
+  r2.pushTransient(stream.subarray(0, 50));
+  drain(r2, out);
+  readDirect(r2, stream.subarray(50), (i) => 1 + (i % 17) * 97, out);
+  check(out);
+  assert.throws(() => r2.commitRead(1 << 20), RangeError, 'a read longer than its target is a bug');
+  const pushed = new EnvelopeReader({ maxLength: 4096, magics: ['MCF1', 'MCC1'] });
+  pushed.push(stream.subarray(0, 3));
+  assert.throws(() => pushed.readTarget(), RangeError, 'push and readTarget do not mix');
+});
