@@ -83,6 +83,16 @@ export class ModelFeed {
     if (TRACE_FILE) this.trace(s);
   }
 
+  /**
+   * A timed guess of the link from before the stream (the sender's link test): the model's and
+   * the link meter's starting estimate, in place of DEFAULT_PRIOR_LINK_BPS. Not a measurement.
+   */
+  setLinkPrior(bytesPerSecond: number): void {
+    if (!(bytesPerSecond > 0)) return;
+    this.link.setPrior(bytesPerSecond);
+    this.model.setLink(this.link.bytesPerSecond, false);
+  }
+
   /** Stop sampling the host (closes /proc/stat). */
   close(): void {
     this.hostStat.close();

@@ -22,7 +22,7 @@ import { EventEmitter } from 'node:events';
 import { Xxh64 } from '@node-rs/xxhash';
 import { MecomError, asMecomError } from '../errors.js';
 import { DecodePool } from '../wire/codec-pool.js';
-import { ControlType, HelloBody, PROTOCOL_VERSION } from '../wire/control.js';
+import { ControlType, HelloBody, LINK_TEST_MESSAGE_BYTES, PROTOCOL_VERSION, warmUpControlDecoder } from '../wire/control.js';
 import { FRAME_VERSION } from '../wire/frame-format.js';
 import { Address, connectTo, listenOn, listeningPort } from './address.js';
 import { AgentCodes, AgentError } from './errors.js';
@@ -67,6 +67,8 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
   private frames = 0;
   private pages = 0;
   private peerPaused = false;
+  /** LINKTEST: when the first half of the filler had arrived. */
+  private linkTestHalf?: { at: number; seq: number };
   /** STATUS reports: timer, last event-loop utilisation sample, time held back by QEMU. */
   private statusTimer?: NodeJS.Timeout;
   private elu = performance.eventLoopUtilization();
@@ -87,6 +89,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
   /** Start listening; resolves with the port the sender must use. */
   async start(): Promise<number> {
     settleDetachProtector(); // frames move to decode workers: see src/wire/detach-protector.ts
+    warmUpControlDecoder();
     await this.pool.ready();
     this.server = await listenOn(this.opts.listen);
     this.server.on('connection', (sock) => this.onPeer(sock));
@@ -120,6 +123,8 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
           return void this.onHello(msg.body);
         case ControlType.End:
           return this.onEnd(msg.body.streamBytes, msg.body.digest);
+        case ControlType.LinkTest:
+          return this.onLinkTest(msg.body.seq, msg.body.of);
         case ControlType.Abort:
           return this.fail(new AgentError(AgentCodes.aborted, `mecom send aborted: ${msg.body.reason}`));
         default:
@@ -162,6 +167,23 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     this.statusTimer = setInterval(() => this.sendStatus(), STATUS_INTERVAL_MS);
     this.statusTimer.unref();
     this.peer!.socket.resume();
+  }
+
+  /**
+   * LINKTEST: time the second half of the sender's filler (the first may pass a shaper's burst
+   * at line rate) and answer the last message with LINKRATE. Only before the first frame.
+   */
+  private onLinkTest(seq: number, of: number): void {
+    if (this.state !== 'streaming' || this.frames > 0 || !(of >= 2) || !(seq >= 0 && seq < of)) {
+      return this.fail(new AgentError(AgentCodes.protocol, `LINKTEST ${seq}/${of} in state ${this.state} after ${this.frames} frames`));
+    }
+    const half = Math.floor(of / 2) - 1;
+    if (seq === half) this.linkTestHalf = { at: performance.now(), seq };
+    if (seq === of - 1 && this.linkTestHalf) {
+      const ms = performance.now() - this.linkTestHalf.at;
+      this.peer!.send({ type: ControlType.LinkRate, body: { bytes: (seq - this.linkTestHalf.seq) * LINK_TEST_MESSAGE_BYTES, ms: Math.round(ms * 1000) / 1000 } });
+      this.linkTestHalf = undefined;
+    }
   }
 
   private onFrame(bytes: Uint8Array): void {

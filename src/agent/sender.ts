@@ -28,7 +28,7 @@ import { QemuStreamParser } from '../qemu/stream-parser.js';
 import type { CodecPolicy } from '../wire/frame-encode.js';
 import { EncodePool } from '../wire/codec-pool.js';
 import { type ModelSnapshot } from '../codec/cost-model.js';
-import { ControlType, PROTOCOL_VERSION } from '../wire/control.js';
+import { ControlType, encodeControl, LINK_TEST_MESSAGE_BYTES, LINK_TEST_MESSAGES, PROTOCOL_VERSION, linkTestMessage, type LinkRateBody } from '../wire/control.js';
 import { FRAME_VERSION } from '../wire/frame-format.js';
 import { Address, connectTo, formatAddress, listenOn, listeningPort } from './address.js';
 import { AgentCodes, AgentError } from './errors.js';
@@ -72,6 +72,8 @@ export interface SenderStats {
   pagesByCodec: Record<string, number>;
   /** Encode worker threads. */
   threads: number;
+  /** The link test's result (MB/s), the cost model's starting link estimate; absent without one. */
+  linkTestMBps?: number;
   /** Cost model decision (policy adaptive): link estimate, choice per page class, trials, ... */
   model?: ModelSnapshot & { trials?: TrialRecord };
 }
@@ -101,6 +103,9 @@ export class Sender extends EventEmitter<SenderEvents> {
   private pausedMs = 0;
   private meterTimer?: NodeJS.Timeout;
   private modelBrief?: SenderStats['model'];
+  /** Set while a link test waits for the receiver's LINKRATE. */
+  private linkRate?: (r: LinkRateBody) => void;
+  private linkTestBps?: number;
   private modelBriefAt = 0;
   /** Measurements for the cost model (policy adaptive with the model on). */
   private readonly feed?: ModelFeed;
@@ -149,6 +154,9 @@ export class Sender extends EventEmitter<SenderEvents> {
             if (this.state === 'connecting') return this.fail(new AgentError(AgentCodes.protocol, 'STATUS before WELCOME'));
             this.pool.model?.setReceiverLoad(msg.body.busy, msg.body.qemuWait);
             return;
+          case ControlType.LinkRate:
+            if (!this.linkRate) return this.fail(new AgentError(AgentCodes.protocol, 'LINKRATE without a link test'));
+            return this.linkRate(msg.body);
           case ControlType.Verified:
             return this.onVerified(msg.body.streamBytes, msg.body.digest);
           case ControlType.Abort:
@@ -171,11 +179,48 @@ export class Sender extends EventEmitter<SenderEvents> {
     });
     // Listen for QEMU only once the workers are warmed up: their start-up (tens of ms idle,
     // hundreds on a loaded host) must not stall the first batches of the migration. This
-    // thread's per-page path is warmed up meanwhile (src/agent/warmup.ts).
-    await Promise.all([welcomed, this.pool.ready(), warmUpStreamPath(this.opts.batchPages)]);
+    // thread's per-page path is warmed up meanwhile (src/agent/warmup.ts), after the link test:
+    // the warm-up holds this thread for ms at a time, which would count as link time.
+    const ready = this.pool.ready();
+    await welcomed;
+    await this.testLink();
+    await Promise.all([ready, warmUpStreamPath(this.opts.batchPages)]);
     this.server = await listenOn(this.opts.listen);
     this.server.on('connection', (sock) => this.onQemu(sock));
     return listeningPort(this.server);
+  }
+
+  /**
+   * Time the link before QEMU connects (LINKTEST, docs/wire-protocol.md) and give the cost model
+   * the result as its prior: without it the model starts from DEFAULT_PRIOR_LINK_BPS (100
+   * Mbit/s), compresses the first batches hard, and on a fast link those batches held the
+   * stream back for ~100 ms of a half-second migration (docs/benchmarks.md "Session 8").
+   * The prior is a guess, not a measurement: the link meter still raises it while no queue
+   * forms and measures the link once one does.
+   */
+  private async testLink(): Promise<void> {
+    if (!this.feed) return;
+    // Encoded before the clock starts: the receiver would otherwise time our JSON encoder.
+    const filler = Array.from({ length: LINK_TEST_MESSAGES }, (_, i) => encodeControl(linkTestMessage(i, LINK_TEST_MESSAGES)));
+    const t0 = performance.now();
+    const reply = new Promise<LinkRateBody | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), LINK_TEST_TIMEOUT_MS);
+      this.linkRate = (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+    });
+    for (const m of filler) this.peer!.write(m);
+    const r = await reply;
+    this.linkRate = undefined;
+    if (!r) return;
+    const roundTrip = (LINK_TEST_MESSAGES * LINK_TEST_MESSAGE_BYTES) / ((performance.now() - t0) / 1000);
+    // The receiver's timing leaves out the round trip and the shaper's burst, but a receiver
+    // slow to read (busy starting up) sees a backlog arrive at once: never more than twice
+    // what the whole round trip says.
+    const atReceiver = r.ms > 0 ? (r.bytes / r.ms) * 1000 : Infinity;
+    this.linkTestBps = Math.min(atReceiver, 2 * roundTrip);
+    this.feed.setLinkPrior(this.linkTestBps);
   }
 
   /** Counters so far; `full` adds the cost model's per-codec measurements (for the done event). */
@@ -190,6 +235,7 @@ export class Sender extends EventEmitter<SenderEvents> {
       rounds: s.ramSections,
       pagesByCodec: this.pool.pagesByCodec(),
       threads: this.pool.threads,
+      ...(this.linkTestBps !== undefined ? { linkTestMBps: Math.round(this.linkTestBps / 1e5) / 10 } : {}),
       model: this.modelView(full),
     };
   }
@@ -380,6 +426,9 @@ export class Sender extends EventEmitter<SenderEvents> {
 const SOCKET_QUEUE_SECONDS = 0.004;
 const SOCKET_QUEUE_MAX_BYTES = 4 << 20;
 
+
+/** A receiver that does not answer the link test within this is not waited for (no prior then). */
+const LINK_TEST_TIMEOUT_MS = 2000;
 
 /** Refresh interval of the cost model view in progress events. */
 const MODEL_VIEW_MS = 100;

@@ -91,6 +91,11 @@ export class LinkMeter {
     return this.est;
   }
 
+  /** Replace the starting estimate (ignored once the link was measured). */
+  setPrior(bps: number): void {
+    if (!this.measured && bps > 0) this.est = Math.min(bps, MAX_LINK_BPS);
+  }
+
   /**
    * nowMs: a monotonic clock; acked: total bytes the link has taken so far; queued: bytes written
    * but not yet taken. Returns true when the estimate changed.

@@ -37,6 +37,15 @@ export interface PlanResult {
 /** Least share of wire bytes a slower plan within bestPlan's tolerance must save to be chosen. */
 const MIN_WIRE_GAIN = 0.03;
 
+/**
+ * When QEMU (or the sender's own thread) is the limit, the most of the CPU budget a plan may
+ * keep busy to be picked for its fewer wire bytes. The budget is the host's idle cores as
+ * measured, and on a host where both QEMUs and both relays share the cores, idle is not
+ * free: a codec that filled it slowed down what it shared the cores with (docs/benchmarks.md
+ * "Session 8"). Half of it is spare enough.
+ */
+const SOURCE_TIE_CPU_SHARE = 0.5;
+
 /** Page-table entry per page, charged to every choice. */
 export const ENTRY_PER_BYTE = 16 / 4096;
 
@@ -110,7 +119,8 @@ function singleCodec(est: Estimates, plan: Plan): number {
 /**
  * The plan with the highest effective throughput. Among plans within `tolerance` (fraction) of
  * the best, the one that puts the fewest bytes on the wire wins: when neither the link nor the
- * CPU is the limit, compression is free and a smaller stream is kinder to the network.
+ * CPU is the limit, compression is free and a smaller stream is kinder to the network. When
+ * QEMU is the limit, "free" means keeping at most SOURCE_TIE_CPU_SHARE of the CPU budget busy.
  *
  * `mixedMargin`: a plan that uses two or more codecs (raw aside) must beat the best plan with one
  * codec by this fraction to be chosen. A one-codec plan is measured whole on every batch it
@@ -137,8 +147,10 @@ export function bestPlan(est: Estimates, linkBps: number, cpus: number, toleranc
     if (!mixedOk && isMixed(est, plan)) return;
     const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
     if (!fastest || r.bytesPerSecond > fastest.bytesPerSecond) fastest = { ...r, plan: [plan[0], plan[1], plan[2]] };
+    if (r.bound === 'source' && r.cpuShare > SOURCE_TIE_CPU_SHARE) return;
     if (r.bytesPerSecond >= ref * (1 - tolerance) && (!pick || r.wirePerByte < pick.wirePerByte)) pick = { ...r, plan: [plan[0], plan[1], plan[2]] };
   });
+  if (!pick) return fastest!;
   // Fewer wire bytes are worth the tolerance only when they are markedly fewer: a codec that
   // takes 1% off incompressible pages is not worth the CPU it costs.
   return pick!.wirePerByte <= fastest!.wirePerByte * (1 - MIN_WIRE_GAIN) ? pick! : fastest!;

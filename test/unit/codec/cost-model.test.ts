@@ -351,3 +351,18 @@ test('CostModel: near-equal plans do not alternate (hysteresis)', () => {
     assert.equal(JSON.stringify(m.snapshot().choice), first, `batch ${i}`);
   }
 });
+
+test('cost model: with QEMU the limit, fewer wire bytes win only on half the CPU budget or less', () => {
+  const est = fixedEstimates();
+  const link = 10e9 / 8;
+  // QEMU at 100 MB/s: zstd-group for words and text (~280 MB/s a core) keeps ~0.3 of a core busy.
+  const roomy = bestPlan(est, link, 1, 0.03, undefined, 100e6);
+  assert.equal(roomy.bound, 'source');
+  assert.notDeepEqual(roomy.plan, [0, 0, 0], 'a core to spare: compress, the network gets fewer bytes');
+  assert.ok(roomy.cpuShare <= 0.5);
+  // The same on 0.4 of a core: any codec would keep most of what is measured idle busy.
+  const tight = bestPlan(est, link, 0.4, 0.03, undefined, 100e6);
+  assert.equal(tight.bound, 'source');
+  assert.ok(tight.cpuShare <= 0.5, `share ${tight.cpuShare}`);
+  assert.ok(tight.wirePerByte > roomy.wirePerByte, 'a cheaper plan, more bytes on the wire');
+});
