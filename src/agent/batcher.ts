@@ -16,7 +16,7 @@ import type { EncodePool } from '../wire/codec-pool.js';
 import { BufferPool } from '../wire/buffer-pool.js';
 
 /** What the batcher needs of the encode pool (the warm-up, src/agent/warmup.ts, stands in for it). */
-export type FrameSubmitter = Pick<EncodePool, 'passThroughNext' | 'submitFrame' | 'submitReturning'>;
+export type FrameSubmitter = Pick<EncodePool, 'nextRoute' | 'submitFrame' | 'submitReturning' | 'submitAside'>;
 
 const enum Mode {
   /** No batch is being filled. */
@@ -25,6 +25,8 @@ const enum Mode {
   Pool,
   /** The span verbatim, as a frame of glue only. */
   Pass,
+  /** As Pass, and glue and pages apart too, for a probe beside the stream (`submitAside`). */
+  PassProbe,
 }
 
 export class Batcher implements StreamSink {
@@ -81,27 +83,33 @@ export class Batcher implements StreamSink {
     if (this.mode === Mode.Pool) return this.builder.appendGlue(buf, start, end);
     // A pass-through frame is cut at its span limit, inside glue too (a run of zero-page records).
     const room = this.span.room();
-    if (end - start <= room) {
-      this.span.appendGlue(buf, start, end);
+    const stop = end - start <= room ? end : start + room;
+    this.passGlue(buf, start, stop);
+    if (stop === end) {
       if (this.span.isFull()) this.onFull();
       return;
     }
-    this.span.appendGlue(buf, start, start + room);
     this.onFull();
     // Not cut (the sender stopped submitting): the frame grows instead.
-    if (this.mode === Mode.Pass && this.span.isFull()) return this.span.appendGlue(buf, start + room, end);
-    this.glue(buf, start + room, end);
+    if (this.mode !== Mode.None && this.span.isFull()) return this.passGlue(buf, stop, end);
+    this.glue(buf, stop, end);
   }
 
   page(buf: Uint8Array, start: number, addr: number): void {
     if (this.mode === Mode.None) this.start();
-    if (this.mode === Mode.Pass) {
-      this.span.appendPage(buf, start);
-      if (this.span.isFull()) this.onFull();
-    } else {
+    if (this.mode === Mode.Pool) {
       this.builder.appendPage(buf, start, addr);
       if (this.builder.isFull()) this.onFull();
+      return;
     }
+    this.span.appendPage(buf, start);
+    if (this.mode === Mode.PassProbe) this.builder.appendPage(buf, start, addr);
+    if (this.span.isFull()) this.onFull();
+  }
+
+  private passGlue(buf: Uint8Array, start: number, end: number): void {
+    this.span.appendGlue(buf, start, end);
+    if (this.mode === Mode.PassProbe) this.builder.appendGlue(buf, start, end);
   }
 
   boundary(): void {
@@ -113,10 +121,11 @@ export class Batcher implements StreamSink {
     const mode = this.mode;
     this.mode = Mode.None;
     let frame: Promise<Uint8Array>;
-    if (mode === Mode.Pass) {
+    if (mode === Mode.Pass || mode === Mode.PassProbe) {
       const pages = this.span.pageCount;
       const ram = this.span.spanLength;
       frame = this.pool.submitFrame(this.span.take(), pages, ram);
+      if (mode === Mode.PassProbe) this.probeAside();
     } else if (mode === Mode.Pool) {
       // The batch's buffers are transferred to a worker and come back with the frame for reuse.
       frame = this.pool.submitReturning(this.builder.take()).then((r) => {
@@ -138,7 +147,15 @@ export class Batcher implements StreamSink {
     }
   }
 
+  /** The probe copy of the pass-through batch just cut goes to a worker beside the stream. */
+  private probeAside(): void {
+    const batch = this.builder.take();
+    if (batch.pageCount === 0) return this.builder.recycle(batch);
+    this.pool.submitAside(batch).then((b) => { if (b) this.builder.recycle(b); }, (err) => this.onError(err));
+  }
+
   private start(): void {
-    this.mode = this.pool.passThroughNext() ? Mode.Pass : Mode.Pool;
+    const route = this.pool.nextRoute();
+    this.mode = route === 'pass' ? Mode.Pass : route === 'pass-probe' ? Mode.PassProbe : Mode.Pool;
   }
 }

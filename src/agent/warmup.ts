@@ -9,22 +9,31 @@
  * (docs/benchmarks.md "Session 8").
  *
  * The run uses its own parser and batcher and a stand-in for the encode pool that sends most
- * batches as pass-through frames and some as worker batches (resolved at once, not encoded), so
+ * batches as pass-through frames, some with a probe copy, and some as worker batches (resolved
+ * at once, not encoded), so
  * nothing of it reaches the real pool, its counters or the cost model.
  */
 import { Xxh64 } from '@node-rs/xxhash';
 import { QemuStreamParser } from '../qemu/stream-parser.js';
 import { synthStream } from '../qemu/stream-synth.js';
 import type { Batch } from '../wire/batch.js';
+import type { BatchRoute } from '../wire/codec-pool.js';
 import { Batcher, type FrameSubmitter } from './batcher.js';
 import { settleDetachProtector } from '../wire/detach-protector.js';
 
-/** A stand-in pool: every `poolEvery`-th batch goes the worker way, the rest pass through. */
+/**
+ * A stand-in pool: every `poolEvery`-th batch goes the worker way, every `poolEvery`-th + 1
+ * passes through with a probe copy, the rest pass through.
+ */
 class WarmupSubmitter implements FrameSubmitter {
   private n = 0;
   constructor(private readonly poolEvery: number) {}
-  passThroughNext(): boolean {
-    return ++this.n % this.poolEvery !== 0;
+  nextRoute(): BatchRoute {
+    const k = ++this.n % this.poolEvery;
+    return k === 0 ? 'pool' : k === 1 ? 'pass-probe' : 'pass';
+  }
+  submitAside(batch: Batch): Promise<Batch | undefined> {
+    return Promise.resolve(batch);
   }
   submitFrame(frame: Uint8Array): Promise<Uint8Array> {
     return Promise.resolve(frame);

@@ -74,6 +74,8 @@ export interface OrderedPoolOptions {
 
 interface Job<Res> {
   seq: number;
+  /** Run aside (`runAside`): settles on its own, outside the submission order. */
+  aside?: boolean;
   msg: unknown;
   transfer: ArrayBuffer[];
   done: boolean;
@@ -101,6 +103,8 @@ export class OrderedPool<Res> extends EventEmitter<{ available: []; idle: []; re
   private readonly queue: Job<unknown>[] = [];
   /** Unsettled jobs in submission order. */
   private readonly order: Job<unknown>[] = [];
+  /** Unsettled jobs run aside. */
+  private readonly asides = new Set<Job<unknown>>();
   private seq = 0;
   private failure?: MecomError;
   private closed = false;
@@ -160,6 +164,36 @@ export class OrderedPool<Res> extends EventEmitter<{ available: []; idle: []; re
     this.queue.push(job as Job<unknown>);
     this.dispatch();
     return p;
+  }
+
+  /**
+   * Run a job on a worker now, outside the submission order, if one is idle and nothing waits:
+   * its promise settles when it is done, whatever the ordered jobs do, and it counts neither in
+   * `inFlight` nor toward `full` or `drained`. For work whose result nobody waits on in order
+   * (the cost model's probes, src/wire/codec-pool.ts `submitAside`). Returns undefined, doing
+   * nothing, when no worker is free: such work is skipped rather than queued in front of the
+   * stream's own jobs.
+   */
+  runAside(msg: unknown, transfer: ArrayBuffer[] = []): Promise<Res> | undefined {
+    if (this.failure || this.closed || !this.canRunAside()) return undefined;
+    let resolve!: (v: Res) => void, reject!: (e: MecomError) => void;
+    const p = new Promise<Res>((res, rej) => { resolve = res; reject = rej; });
+    const job: Job<Res> = { seq: this.seq++, aside: true, msg, transfer, done: false, ok: false, resolve, reject };
+    this.asides.add(job as Job<unknown>);
+    const slot = this.slots.find((sl) => this.isFree(sl))!;
+    slot.job = job as Job<unknown>;
+    slot.worker.ref();
+    slot.worker.postMessage({ id: job.seq, job: job.msg }, job.transfer);
+    return p;
+  }
+
+  /** Whether `runAside` would run a job now. */
+  canRunAside(): boolean {
+    return this.queue.length === 0 && this.slots.some((sl) => this.isFree(sl));
+  }
+
+  private isFree(slot: Slot): boolean {
+    return slot.ready === true && !slot.job && !slot.timer && slot.restUntil <= performance.now();
   }
 
   /**
@@ -262,7 +296,13 @@ export class OrderedPool<Res> extends EventEmitter<{ available: []; idle: []; re
     job.ok = m.ok;
     if (m.ok) job.value = m.result;
     else job.error = rebuildError(m.error ?? { message: 'unknown error' }, this.opts.name);
-    this.settleInOrder();
+    if (job.aside) {
+      this.asides.delete(job);
+      if (job.ok) job.resolve(job.value);
+      else job.reject(job.error!);
+    } else {
+      this.settleInOrder();
+    }
     this.dispatch();
   }
 
@@ -282,6 +322,8 @@ export class OrderedPool<Res> extends EventEmitter<{ available: []; idle: []; re
     this.failure = err;
     for (const job of this.order) job.reject(err);
     this.order.length = 0;
+    for (const job of this.asides) job.reject(err);
+    this.asides.clear();
     this.queue.length = 0;
     this.emit('fail', err);
     this.emit('idle');

@@ -7,7 +7,8 @@ import { EncodePool } from '../../../src/wire/codec-pool.js';
 import { FrameDecoder } from '../../../src/wire/frame-decode.js';
 
 test('Batcher: a pass-through frame submitted after a worker batch is delivered after it; spans exact', async () => {
-  const pool = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 1e12 });
+  // A slow link at first, so batch 0 goes to a worker (compressed); then a fast one.
+  const pool = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 1e6 });
   try {
     const frames: Uint8Array[] = [];
     const errors: unknown[] = [];
@@ -24,7 +25,7 @@ test('Batcher: a pass-through frame submitted after a worker batch is delivered 
       }
       spans.push(Buffer.concat(parts));
     };
-    batch(); // batch 0: always a probe, so it goes to a worker
+    batch(); // batch 0: a plan that compresses, so it goes to a worker
     pool.model!.setLink(1e12);
     batch(); // batch 1: all raw on this link, no probe due: a pass-through frame, ready at once
     await pool.drained();
@@ -39,6 +40,36 @@ test('Batcher: a pass-through frame submitted after a worker batch is delivered 
     assert.equal(d1.pageCount, 0, 'then the pass-through frame (glue only)');
     assert.deepEqual(Buffer.from(d1.span), spans[1]);
     assert.equal(b.pending, false);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('Batcher: a pass-through batch with a probe due goes out at once, and a copy of it is probed beside it', async () => {
+  const pool = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 1e12 });
+  try {
+    await pool.ready();
+    const frames: Uint8Array[] = [];
+    const errors: unknown[] = [];
+    const b = new Batcher(pool, 4, () => b.submit(), (f) => frames.push(f), (e) => errors.push(e));
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 4; i++) {
+      const hdr = randomBytes(8);
+      const page = Buffer.concat([Buffer.alloc(2048), randomBytes(2048)]);
+      b.glue(hdr, 0, 8);
+      b.page(page, 0, i * 4096);
+      parts.push(hdr, page);
+    }
+    await pool.drained();
+    assert.equal(frames.length, 1);
+    const d = new FrameDecoder().decode(frames[0]);
+    assert.equal(d.pageCount, 0, 'a pass-through frame (glue only)');
+    assert.deepEqual(Buffer.from(d.span), Buffer.concat(parts));
+    // The probe copy reaches the model once the worker is done with it.
+    for (let i = 0; i < 200 && Object.keys(pool.model!.snapshot().measured).length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(Object.keys(pool.model!.snapshot().measured).length > 0, 'measurements from the probe');
+    assert.equal(pool.model!.snapshot().probes, 1);
+    assert.deepEqual(errors, []);
   } finally {
     await pool.close();
   }

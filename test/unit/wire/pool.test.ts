@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OrderedPool, PoolCodes } from '../../../src/wire/worker-pool.js';
 import { DecodePool, EncodePool } from '../../../src/wire/codec-pool.js';
+import { copyBatch } from '../../../src/wire/batch.js';
 import { FrameEncoder } from '../../../src/wire/frame-encode.js';
 import { WireCodes, WireError } from '../../../src/wire/errors.js';
 import { MecomError } from '../../../src/errors.js';
@@ -242,39 +243,67 @@ test('EncodePool.submitReturning hands the batch back intact, and BatchBuilder r
   }
 });
 
-test('EncodePool.passThroughNext: always under policy raw, never under a fixed codec', async () => {
+test('EncodePool.nextRoute: always pass-through under policy raw, always the workers under a fixed codec', async () => {
   const raw = new EncodePool({ policy: 'raw', threads: 1 });
   const zstd = new EncodePool({ policy: 'zstd', threads: 1 });
   try {
     for (let i = 0; i < 5; i++) {
-      assert.equal(raw.passThroughNext(), true);
-      assert.equal(zstd.passThroughNext(), false);
+      assert.equal(raw.nextRoute(), 'pass');
+      assert.equal(zstd.nextRoute(), 'pool');
     }
   } finally {
     await Promise.all([raw.close(), zstd.close()]);
   }
 });
 
-test('EncodePool.passThroughNext follows the cost model: pass-through on a link faster than the CPU, probes still go to the workers, none on a slow link', async () => {
+test('EncodePool.nextRoute follows the cost model: pass-through on a link faster than the CPU, with probes beside the stream; the workers on a slow link', async () => {
   const { batch } = sampleBatch(64);
   const fast = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 1e12 });
   const slow = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 1e6 });
   try {
-    for (const pool of [fast, slow]) {
-      // Batch 0 is always a probe: it goes to the workers, and the model learns from it.
-      assert.equal(pool.passThroughNext(), false);
-      await pool.submit(batch, { transfer: false });
-    }
+    await Promise.all([fast.ready(), slow.ready()]);
+    // Batch 0 is always a probe. A 1 MB/s link is worth compressing for: to the workers.
+    assert.equal(slow.nextRoute(), 'pool');
+    await slow.submit(batch, { transfer: false });
+    // Far faster than any codec: the batch passes through, and a copy of it is probed aside.
+    assert.equal(fast.model!.allRaw, true);
+    assert.equal(fast.nextRoute(), 'pass-probe');
+    let probed = false;
+    const aside = fast.submitAside(copyBatch(batch)).then((b) => { probed = true; return b; });
+    // The probe does not hold back the stream: a pass-through frame submitted after it settles first.
+    const frame = new Uint8Array([1, 2, 3]);
+    assert.equal(await fast.submitFrame(frame, 0, 3), frame);
+    assert.equal(probed, false, 'the pass-through frame did not wait for the probe');
+    assert.equal(fast.inFlight, 0, 'a probe aside is not a job in flight');
+    const back = await aside;
+    assert.equal(back?.pageCount, batch.pageCount, 'the batch comes back for reuse');
+    assert.ok(Object.keys(fast.model!.snapshot().measured).length > 0, 'the model learnt from the probe');
+    assert.equal(fast.pagesByCodec().raw, undefined, 'a probe sends nothing: no pages counted');
     fast.model!.setLink(1e12);
     slow.model!.setLink(1e6);
-    assert.equal(fast.model!.allRaw, true, 'raw wins when the link is far faster than any codec');
-    assert.equal(fast.passThroughNext(), true);
-    assert.equal(slow.model!.allRaw, false, 'a 1 MB/s link is worth compressing for');
-    assert.equal(slow.passThroughNext(), false);
-    // Batch 2 is a probe again (batches 0, 2, 4, 8 learn fast): back to the workers.
-    assert.equal(fast.passThroughNext(), false);
+    assert.equal(fast.nextRoute(), 'pass', 'batch 1: no probe due');
+    assert.equal(slow.nextRoute(), 'pool');
+    assert.equal(fast.nextRoute(), 'pass-probe', 'batch 2 probes again (batches 0, 2, 4, 8 learn fast)');
   } finally {
     await Promise.all([fast.close(), slow.close()]);
+  }
+});
+
+test('EncodePool.nextRoute: a probe that is due is skipped while no worker is free', async () => {
+  const { batch } = sampleBatch(64);
+  const pool = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 1e12 });
+  try {
+    await pool.ready();
+    // Batches 0 and 1 to the workers: the one worker is busy with them.
+    const busy = Promise.all([pool.submit(batch, { transfer: false }), pool.submit(batch, { transfer: false })]);
+    assert.equal(pool.model!.shouldProbe(), true, 'batch 2 is due a probe');
+    assert.equal(pool.nextRoute(), 'pass', 'no worker free: pass-through without a probe');
+    await busy;
+    assert.equal(pool.nextRoute(), 'pass', 'batch 3: none due');
+    assert.equal(pool.nextRoute(), 'pass-probe', 'batch 4: due, and the worker is free');
+    assert.equal(await pool.submitAside(copyBatch(batch)).then((b) => b?.pageCount), batch.pageCount);
+  } finally {
+    await pool.close();
   }
 });
 
