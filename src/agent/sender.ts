@@ -105,6 +105,7 @@ export class Sender extends EventEmitter<SenderEvents> {
   private modelBrief?: SenderStats['model'];
   /** Set while a link test waits for the receiver's LINKRATE. */
   private linkRate?: (r: LinkRateBody) => void;
+  private linkTestSent = false;
   private linkTestBps?: number;
   private modelBriefAt = 0;
   /** Measurements for the cost model (policy adaptive with the model on). */
@@ -155,8 +156,8 @@ export class Sender extends EventEmitter<SenderEvents> {
             this.pool.model?.setReceiverLoad(msg.body.busy, msg.body.qemuWait);
             return;
           case ControlType.LinkRate:
-            if (!this.linkRate) return this.fail(new AgentError(AgentCodes.protocol, 'LINKRATE without a link test'));
-            return this.linkRate(msg.body);
+            if (!this.linkTestSent) return this.fail(new AgentError(AgentCodes.protocol, 'LINKRATE without a link test'));
+            return this.linkRate?.(msg.body); // one after the test timed out is ignored
           case ControlType.Verified:
             return this.onVerified(msg.body.streamBytes, msg.body.digest);
           case ControlType.Abort:
@@ -210,8 +211,10 @@ export class Sender extends EventEmitter<SenderEvents> {
         resolve(r);
       };
     });
+    this.linkTestSent = true;
     for (const m of filler) this.peer!.write(m);
-    const r = await reply;
+    // A failure meanwhile (the receiver gone) ends the start-up with it.
+    const r = await Promise.race([reply, this.done.then(() => undefined)]);
     this.linkRate = undefined;
     if (!r) return;
     const roundTrip = (LINK_TEST_MESSAGES * LINK_TEST_MESSAGE_BYTES) / ((performance.now() - t0) / 1000);

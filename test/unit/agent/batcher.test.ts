@@ -74,3 +74,26 @@ test('Batcher: a pass-through batch with a probe due goes out at once, and a cop
     await pool.close();
   }
 });
+
+test('Batcher: pass-through frames are cut at a batch\'s bytes inside one long run of glue (zero-page records)', async () => {
+  const pool = new EncodePool({ policy: 'raw', threads: 1 });
+  try {
+    const frames: Uint8Array[] = [];
+    const errors: unknown[] = [];
+    const b = new Batcher(pool, 4, () => b.submit(), (f) => frames.push(f), (e) => errors.push(e));
+    const glue = randomBytes(Math.round(3.5 * 4 * 4096)); // 3.5 frames' worth of span, one call
+    const page = randomBytes(4096);
+    b.glue(glue, 0, glue.length);
+    b.page(page, 0, 0);
+    b.submit();
+    await pool.drained();
+    assert.deepEqual(errors, []);
+    const dec = new FrameDecoder();
+    const spans = frames.map((f) => Buffer.from(dec.decode(f).span));
+    assert.equal(frames.length, 4);
+    for (const sp of spans.slice(0, 3)) assert.equal(sp.length, 4 * 4096, 'full frames hold exactly a batch\'s bytes');
+    assert.deepEqual(Buffer.concat(spans), Buffer.concat([glue, page]), 'the stream, byte for byte, in order');
+  } finally {
+    await pool.close();
+  }
+});
