@@ -28,7 +28,7 @@ import { QemuStreamParser } from '../qemu/stream-parser.js';
 import type { CodecPolicy } from '../wire/frame-encode.js';
 import { EncodePool } from '../wire/codec-pool.js';
 import { type ModelSnapshot } from '../codec/cost-model.js';
-import { ControlType, encodeControl, LINK_TEST_MESSAGE_BYTES, LINK_TEST_MESSAGES, PROTOCOL_VERSION, linkTestMessage, type LinkRateBody } from '../wire/control.js';
+import { ControlType, PROTOCOL_VERSION } from '../wire/control.js';
 import { FRAME_VERSION } from '../wire/frame-format.js';
 import { Address, connectTo, formatAddress, listenOn, listeningPort } from './address.js';
 import { AgentCodes, AgentError } from './errors.js';
@@ -37,6 +37,7 @@ import { readIntoBuffer } from './read-buffer.js';
 import { ModelFeed } from './model-feed.js';
 import { Batcher } from './batcher.js';
 import { warmUpStreamPath } from './warmup.js';
+import { LinkTest } from './link-test.js';
 import type { TrialRecord } from './plan-trial.js';
 
 export interface SenderOptions {
@@ -103,9 +104,7 @@ export class Sender extends EventEmitter<SenderEvents> {
   private pausedMs = 0;
   private meterTimer?: NodeJS.Timeout;
   private modelBrief?: SenderStats['model'];
-  /** Set while a link test waits for the receiver's LINKRATE. */
-  private linkRate?: (r: LinkRateBody) => void;
-  private linkTestSent = false;
+  private readonly linkTest = new LinkTest();
   private linkTestBps?: number;
   private modelBriefAt = 0;
   /** Measurements for the cost model (policy adaptive with the model on). */
@@ -156,8 +155,8 @@ export class Sender extends EventEmitter<SenderEvents> {
             this.pool.model?.setReceiverLoad(msg.body.busy, msg.body.qemuWait);
             return;
           case ControlType.LinkRate:
-            if (!this.linkTestSent) return this.fail(new AgentError(AgentCodes.protocol, 'LINKRATE without a link test'));
-            return this.linkRate?.(msg.body); // one after the test timed out is ignored
+            if (!this.linkTest.started) return this.fail(new AgentError(AgentCodes.protocol, 'LINKRATE without a link test'));
+            return this.linkTest.onRate(msg.body);
           case ControlType.Verified:
             return this.onVerified(msg.body.streamBytes, msg.body.digest);
           case ControlType.Abort:
@@ -191,39 +190,14 @@ export class Sender extends EventEmitter<SenderEvents> {
     return listeningPort(this.server);
   }
 
-  /**
-   * Time the link before QEMU connects (LINKTEST, docs/wire-protocol.md) and give the cost model
-   * the result as its prior: without it the model starts from DEFAULT_PRIOR_LINK_BPS (100
-   * Mbit/s), compresses the first batches hard, and on a fast link those batches held the
-   * stream back for ~100 ms of a half-second migration (docs/benchmarks.md "Session 8").
-   * The prior is a guess, not a measurement: the link meter still raises it while no queue
-   * forms and measures the link once one does.
-   */
+  /** The link test (src/agent/link-test.ts); its result is the cost model's starting link estimate. */
   private async testLink(): Promise<void> {
     if (!this.feed) return;
-    // Encoded before the clock starts: the receiver would otherwise time our JSON encoder.
-    const filler = Array.from({ length: LINK_TEST_MESSAGES }, (_, i) => encodeControl(linkTestMessage(i, LINK_TEST_MESSAGES)));
-    const t0 = performance.now();
-    const reply = new Promise<LinkRateBody | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), LINK_TEST_TIMEOUT_MS);
-      this.linkRate = (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      };
-    });
-    this.linkTestSent = true;
-    for (const m of filler) this.peer!.write(m);
     // A failure meanwhile (the receiver gone) ends the start-up with it.
-    const r = await Promise.race([reply, this.done.then(() => undefined)]);
-    this.linkRate = undefined;
-    if (!r) return;
-    const roundTrip = (LINK_TEST_MESSAGES * LINK_TEST_MESSAGE_BYTES) / ((performance.now() - t0) / 1000);
-    // The receiver's timing leaves out the round trip and the shaper's burst, but a receiver
-    // slow to read (busy starting up) sees a backlog arrive at once: never more than twice
-    // what the whole round trip says.
-    const atReceiver = r.ms > 0 ? (r.bytes / r.ms) * 1000 : Infinity;
-    this.linkTestBps = Math.min(atReceiver, 2 * roundTrip);
-    this.feed.setLinkPrior(this.linkTestBps);
+    const bps = await this.linkTest.run((m) => this.peer!.write(m), this.done);
+    if (bps === undefined) return;
+    this.linkTestBps = bps;
+    this.feed.setLinkPrior(bps);
   }
 
   /** Counters so far; `full` adds the cost model's per-codec measurements (for the done event). */
@@ -429,9 +403,6 @@ export class Sender extends EventEmitter<SenderEvents> {
 const SOCKET_QUEUE_SECONDS = 0.004;
 const SOCKET_QUEUE_MAX_BYTES = 4 << 20;
 
-
-/** A receiver that does not answer the link test within this is not waited for (no prior then). */
-const LINK_TEST_TIMEOUT_MS = 2000;
 
 /** Refresh interval of the cost model view in progress events. */
 const MODEL_VIEW_MS = 100;
