@@ -36,7 +36,7 @@ import { Peer } from './peer.js';
 import { readIntoBuffer } from './read-buffer.js';
 import { ModelFeed } from './model-feed.js';
 import { Batcher } from './batcher.js';
-import { warmUpStreamPath } from './warmup.js';
+import { warmUpCostModel, warmUpStreamPath } from './warmup.js';
 import { LinkTest } from './link-test.js';
 import type { TrialRecord } from './plan-trial.js';
 
@@ -184,6 +184,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     const ready = this.pool.ready();
     await welcomed;
     await this.testLink();
+    if (this.pool.model) warmUpCostModel(this.pool.threads);
     await Promise.all([ready, warmUpStreamPath(this.opts.batchPages)]);
     this.server = await listenOn(this.opts.listen);
     this.server.on('connection', (sock) => this.onQemu(sock));

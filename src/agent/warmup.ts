@@ -20,6 +20,7 @@ import type { Batch } from '../wire/batch.js';
 import type { BatchRoute } from '../wire/codec-pool.js';
 import { Batcher, type FrameSubmitter } from './batcher.js';
 import { settleDetachProtector } from '../wire/detach-protector.js';
+import { CostModel } from '../codec/cost-model.js';
 
 /**
  * A stand-in pool: every `poolEvery`-th batch goes the worker way, every `poolEvery`-th + 1
@@ -95,4 +96,24 @@ export async function warmUpStreamPath(batchPages: number, budgetMs = 60): Promi
     bytes += stream.length;
   }
   return { passes: pass, bytes, frames, ms: performance.now() - t0 };
+}
+
+/**
+ * Run the cost model's re-planning the way the sender's meters drive it (link, QEMU's rate, the
+ * host's cores, the receiver's load, every 10 ms), on a throwaway model, so its plan search is
+ * compiled before QEMU connects: measured on a 10 Gbit/s memwrite migration, V8's threads
+ * compiled it during the migration (evaluatePlan, forEachPlan, ... in `--trace-opt`).
+ */
+export function warmUpCostModel(threads: number, rounds = 200): void {
+  const m = new CostModel({ threads });
+  for (let i = 0; i < rounds; i++) {
+    const k = i % 8;
+    m.setLink(10 ** (6 + (i % 5)) * (1 + k / 8), i % 3 !== 0);
+    m.setSource(k < 4 ? Infinity : 50e6 * (k + 1));
+    m.setCpuAvailable(0.2 + (i % 9) / 10);
+    m.setReceiverLoad(k < 5 ? 0.1 : 0.9, k === 7 ? 0.5 : 0);
+    m.noteSubmitted(m.shouldProbe());
+    m.plan();
+    if (k === 0) m.snapshot();
+  }
 }
