@@ -28,7 +28,8 @@ export function warmUpEncoders(): void {
   }
   // QEMU's 8-byte page headers as glue, as in every real batch (the glue has a path of its own).
   const glue = new Uint8Array(n * 8);
-  for (let i = 0; i < n; i++) new DataView(glue.buffer).setUint32(i * 8 + 4, (i * PAGE_SIZE) | 0x28);
+  const gv = new DataView(glue.buffer);
+  for (let i = 0; i < n; i++) gv.setUint32(i * 8 + 4, (i * PAGE_SIZE) | 0x28);
   const made: Batch = { pageCount: n, pages, addrs: Float64Array.from({ length: n }, (_, i) => i * PAGE_SIZE), glue, glueLength: glue.length, glueBefore: new Uint32Array(n).fill(8) };
   // Batches reach a worker through postMessage: a structured clone, whose objects have maps of
   // their own. Code optimised for `made` alone was thrown away at the first real batch.
