@@ -19,7 +19,7 @@ import type { CodecPolicy } from '../wire/frame-encode.js';
 
 export type Transport =
   /** Through mecom send/receive with the given codec policy. */
-  | { kind: 'mecom'; policy: CodecPolicy; batchPages?: number; zstdLevel?: number; model?: boolean; trials?: boolean; sourceHop?: 'tcp' | 'unix' }
+  | { kind: 'mecom'; policy: CodecPolicy; batchPages?: number; zstdLevel?: number; model?: boolean; trials?: boolean; sourceHop?: 'tcp' | 'unix'; nice?: number }
   /** Straight from QEMU to QEMU (the baseline). */
   | { kind: 'direct' };
 
@@ -191,7 +191,8 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
     }
     if (opts.transport.kind === 'mecom') {
       const t = opts.transport;
-      receiver = new ChildAgent('receive', ['--listen', `${destHost}:0`, '--to', `${destHost}:${dstPort}`], { netns: opts.receiverNetns });
+      const nice = t.nice !== undefined ? ['--nice', String(t.nice)] : [];
+      receiver = new ChildAgent('receive', ['--listen', `${destHost}:0`, '--to', `${destHost}:${dstPort}`, ...nice], { netns: opts.receiverNetns });
       const rport = Number((await receiver.waitFor('listening', 10_000)).port);
       const peer = opts.via ? await opts.via({ host: destHost, port: rport }) : { host: destHost, port: rport };
       if (t.sourceHop === 'unix') sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mecom-'));
@@ -203,6 +204,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
         ...(t.zstdLevel !== undefined ? ['--zstd-level', String(t.zstdLevel)] : []),
         ...(t.model === false ? ['--no-model'] : []),
         ...(t.trials === true ? ['--trials'] : []),
+        ...nice,
       ]);
       const listening = await sender.waitFor('listening', 10_000);
       uri = sendSock ? `unix:${sendSock}` : `tcp:127.0.0.1:${Number(listening.port)}`;

@@ -10,6 +10,7 @@ import { Receiver } from '../agent/receiver.js';
 import { MecomError } from '../errors.js';
 import { CODEC_POLICIES, type CodecPolicy } from '../wire/frame-encode.js';
 import { intOption } from './options.js';
+import { DEFAULT_AGENT_NICE, lowerPriority } from '../agent/priority.js';
 
 function addressOption(value: string): string {
   try {
@@ -74,9 +75,11 @@ export function registerAgents(program: Command): void {
     .option('--max-cpu <percent>', 'CPU budget of the encode workers, percent of one core (e.g. 150 = 1.5 cores)', intOption(1, 25600))
     .option('--no-model', 'adaptive policy without the link/CPU cost model: the page classifier alone picks each codec')
     .option('--trials', 'settle the cost model\'s CPU-dependent choice by trials of its plan against its plan with the whole CPU budget (experimental; docs/codec.md "Trials")')
+    .option('--nice <n>', 'scheduling priority of the agent (0-19): it yields the CPU to QEMU, whose threads cannot wait (docs/architecture.md "Priority")', intOption(0, 19), DEFAULT_AGENT_NICE)
     .option('--json', 'print events as JSON lines on stdout')
-    .action(async (o: { listen: string; to: string; codec: CodecPolicy; batchPages: number; zstdLevel?: number; threads?: number; maxCpu?: number; model?: boolean; trials?: boolean; json?: boolean }) => {
+    .action(async (o: { listen: string; to: string; codec: CodecPolicy; batchPages: number; zstdLevel?: number; threads?: number; maxCpu?: number; model?: boolean; trials?: boolean; nice: number; json?: boolean }) => {
       const emit = emitter(!!o.json, 'send');
+      lowerPriority(o.nice); // before the workers start: they inherit it
       const sender = new Sender({
         listen: parseAddress(o.listen),
         to: parseAddress(o.to),
@@ -98,9 +101,11 @@ export function registerAgents(program: Command): void {
     .requiredOption('--listen <addr>', 'HOST:PORT where `mecom send` connects; port 0 picks one', addressOption)
     .requiredOption('--to <addr>', 'HOST:PORT or unix:PATH of the destination QEMU (migrate-incoming tcp:HOST:PORT or unix:PATH)', addressOption)
     .option('--threads <n>', 'decode worker threads (default: cores - 1, at least 1)', intOption(1, 256))
+    .option('--nice <n>', 'scheduling priority of the agent (0-19): it yields the CPU to QEMU, whose threads cannot wait (docs/architecture.md "Priority")', intOption(0, 19), DEFAULT_AGENT_NICE)
     .option('--json', 'print events as JSON lines on stdout')
-    .action(async (o: { listen: string; to: string; threads?: number; json?: boolean }) => {
+    .action(async (o: { listen: string; to: string; threads?: number; nice: number; json?: boolean }) => {
       const emit = emitter(!!o.json, 'receive');
+      lowerPriority(o.nice); // before the workers start: they inherit it
       const receiver = new Receiver({ listen: parseAddress(o.listen), to: parseAddress(o.to), threads: o.threads });
       await runAgent(receiver, emit, (port) => emit('listening', { port }));
     });
