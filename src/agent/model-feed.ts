@@ -21,11 +21,23 @@ const TRACE_FILE = process.env.MECOM_MODEL_TRACE || undefined;
 
 /**
  * Share of a core a thread that becomes runnable now would get: host cores / runnable threads
- * (which count this thread too), at most 1; 0 where unknown.
+ * (which count this thread too), at most 1; 0 where unknown. Contended, a thread at nice N
+ * weighs 1.25^-N of one at nice 0 in the kernel's fair scheduler (nice 10: a tenth), and the
+ * agents run niced (src/agent/priority.ts) beside QEMU at 0: that is its share then.
  */
-function fairShare(runnable: number): number {
+export function fairShare(runnable: number, nice: number): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return runnable > 0 ? Math.min(1, cores / runnable) : 0;
+  if (!(runnable > 0)) return 0;
+  return runnable <= cores ? 1 : (cores / runnable) * Math.pow(1.25, -Math.max(0, nice));
+}
+
+/** This thread's nice value (the workers inherit it), 0 where it cannot be read. */
+function ownNice(): number {
+  try {
+    return os.getPriority();
+  } catch {
+    return 0;
+  }
 }
 
 /** One sample of what the sender saw since the last. */
@@ -53,6 +65,7 @@ export class ModelFeed {
   private readonly trial: PlanTrial | undefined;
   private hostAt = 0;
   private tracedAt = 0;
+  private readonly nice = ownNice();
 
   /** `trials`: settle the CPU-dependent choice by measurement (default off: see docs/codec.md "Trials"). */
   constructor(private readonly model: CostModel, threads: number, trials = false) {
@@ -77,7 +90,7 @@ export class ModelFeed {
     if (s.now - this.hostAt >= HOST_CPU_WINDOW_MS) {
       this.hostAt = s.now;
       const h = this.hostStat.read();
-      if (this.host.sample(s.now, h.idleMs, s.workerSeconds, fairShare(h.runnable))) m.setCpuAvailable(this.host.cores!);
+      if (this.host.sample(s.now, h.idleMs, s.workerSeconds, fairShare(h.runnable, this.nice))) m.setCpuAvailable(this.host.cores!);
     }
     this.trial?.sample(s.now, s.streamBytes);
     if (TRACE_FILE) this.trace(s);

@@ -17,7 +17,7 @@ import {
   CODEC_CHOICES, GROUP_CHOICES, N_CHOICES, N_CLASSES, PAGE_CLASSES, planToRecord,
   type CodecChoice, type EncodeMeasure, type PageClass, type Plan,
 } from './choices.js';
-import { bestPlan, evaluatePlan, type Estimates, type PlanResult } from './plan.js';
+import { bestPlan, evaluatePlan, spareForTie, type Estimates, type PlanResult } from './plan.js';
 import { DEFAULT_PRIOR_LINK_BPS, EstimateBook } from './estimates.js';
 import { ProbeSchedule } from './probe-schedule.js';
 import { ReceiverLoad } from './receiver-load.js';
@@ -362,6 +362,10 @@ export class CostModel {
     // per-page codecs also splits or joins group windows, which the estimates see only later.
     if (cur === undefined || !cur.plan.every((k, c) => this.allowed[k] && (k === 0 || this.book.est.classFraction[c] > 0))) return best;
     const now = evaluatePlan(this.book.est, cur.plan, link, cpus, source);
+    // A plan kept for its fewer wire bytes while QEMU sets the pace must still be one bestPlan
+    // could pick for them: chosen on a slow link, zstd stayed on after the "link" turned out to
+    // be QEMU's pace, on a host without a spare core (docs/benchmarks.md "Session 9").
+    if (now.bound === 'source' && !spareForTie(now, cpus) && best.cpuShare < now.cpuShare) return best;
     // Leaving all-raw costs more than the model sees: every page is then classified, and the
     // prediction rests on probe estimates rather than on the batches just sent.
     const margin = isAllRaw(cur.plan) && !isAllRaw(best.plan) ? LEAVE_RAW_MARGIN : SWITCH_MARGIN;

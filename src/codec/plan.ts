@@ -46,6 +46,16 @@ const MIN_WIRE_GAIN = 0.03;
  */
 const SOURCE_TIE_CPU_SHARE = 0.5;
 
+/**
+ * ... and the least CPU budget (cores measured idle for the workers) on which a tie is taken at
+ * all: a whole core, less the meter's noise. Idle time on a loaded host is gaps between QEMU's
+ * bursts: on this 2-core host at 10 Gbit/s (both QEMUs, both agents, 0.5-0.9 cores measured
+ * idle) every plan that compressed in such a tie slowed the migration it was meant to be free
+ * for, one by half (docs/benchmarks.md "Session 9"). A core nobody wants is spare; a share of
+ * one that QEMU keeps coming back to is not.
+ */
+const SOURCE_TIE_MIN_CORES = 0.95;
+
 /** Page-table entry per page, charged to every choice. */
 export const ENTRY_PER_BYTE = 16 / 4096;
 
@@ -120,7 +130,8 @@ function singleCodec(est: Estimates, plan: Plan): number {
  * The plan with the highest effective throughput. Among plans within `tolerance` (fraction) of
  * the best, the one that puts the fewest bytes on the wire wins: when neither the link nor the
  * CPU is the limit, compression is free and a smaller stream is kinder to the network. When
- * QEMU is the limit, "free" means keeping at most SOURCE_TIE_CPU_SHARE of the CPU budget busy.
+ * QEMU is the limit, "free" means keeping at most SOURCE_TIE_CPU_SHARE of the CPU budget busy
+ * of a budget of at least SOURCE_TIE_MIN_CORES; other ties go to the fewest CPU seconds.
  *
  * `mixedMargin`: a plan that uses two or more codecs (raw aside) must beat the best plan with one
  * codec by this fraction to be chosen. A one-codec plan is measured whole on every batch it
@@ -143,17 +154,29 @@ export function bestPlan(est: Estimates, linkBps: number, cpus: number, toleranc
   const ref = mixedOk ? bestBps : bestSingle;
   let fastest: PlanResult | undefined;
   let pick: PlanResult | undefined;
+  /** Among the ties QEMU's pace makes, the one that keeps the CPU least busy. */
+  let cheapest: PlanResult | undefined;
   forEachPlan(ok, (plan) => {
     if (!mixedOk && isMixed(est, plan)) return;
     const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
     if (!fastest || r.bytesPerSecond > fastest.bytesPerSecond) fastest = { ...r, plan: [plan[0], plan[1], plan[2]] };
-    if (r.bound === 'source' && r.cpuShare > SOURCE_TIE_CPU_SHARE) return;
-    if (r.bytesPerSecond >= ref * (1 - tolerance) && (!pick || r.wirePerByte < pick.wirePerByte)) pick = { ...r, plan: [plan[0], plan[1], plan[2]] };
+    if (r.bytesPerSecond < ref * (1 - tolerance)) return;
+    if (r.bound === 'source' && !spareForTie(r, cpus)) {
+      if (!cheapest || r.cpuShare < cheapest.cpuShare) cheapest = { ...r, plan: [plan[0], plan[1], plan[2]] };
+      return;
+    }
+    if (!pick || r.wirePerByte < pick.wirePerByte) pick = { ...r, plan: [plan[0], plan[1], plan[2]] };
   });
-  if (!pick) return fastest!;
+  const fallback = cheapest ?? fastest!;
+  if (!pick) return fallback;
   // Fewer wire bytes are worth the tolerance only when they are markedly fewer: a codec that
   // takes 1% off incompressible pages is not worth the CPU it costs.
-  return pick!.wirePerByte <= fastest!.wirePerByte * (1 - MIN_WIRE_GAIN) ? pick! : fastest!;
+  return pick.wirePerByte <= fallback.wirePerByte * (1 - MIN_WIRE_GAIN) ? pick : fallback;
+}
+
+/** Whether a source-bound plan leaves the CPU spare enough to be picked for fewer wire bytes. */
+export function spareForTie(r: PlanResult, cpus: number): boolean {
+  return r.cpuShare <= SOURCE_TIE_CPU_SHARE && cpus >= SOURCE_TIE_MIN_CORES;
 }
 
 /** Whether `plan` gives the classes present two or more codecs other than raw. */

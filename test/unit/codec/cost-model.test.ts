@@ -352,7 +352,7 @@ test('CostModel: near-equal plans do not alternate (hysteresis)', () => {
   }
 });
 
-test('cost model: with QEMU the limit, fewer wire bytes win only on half the CPU budget or less', () => {
+test('cost model: with QEMU the limit, fewer wire bytes win only on half of a whole idle core or less', () => {
   const est = fixedEstimates();
   const link = 10e9 / 8;
   // QEMU at 100 MB/s: zstd-group for words and text (~280 MB/s a core) keeps ~0.3 of a core busy.
@@ -365,4 +365,27 @@ test('cost model: with QEMU the limit, fewer wire bytes win only on half the CPU
   assert.equal(tight.bound, 'source');
   assert.ok(tight.cpuShare <= 0.5, `share ${tight.cpuShare}`);
   assert.ok(tight.wirePerByte > roomy.wirePerByte, 'a cheaper plan, more bytes on the wire');
+  // 0.8 of a core measured idle, as on a 2-core host beside both QEMUs: gaps between QEMU's
+  // bursts, not a spare core. The fewest CPU seconds win the tie: all raw.
+  const shared = bestPlan(est, link, 0.8, 0.03, undefined, 100e6);
+  assert.equal(shared.bound, 'source');
+  assert.deepEqual(shared.plan, [0, 0, 0]);
+  assert.ok(shared.wirePerByte > roomy.wirePerByte);
+});
+
+test('CostModel: a codec chosen for a slow link does not stay on for its wire bytes once QEMU sets the pace on a busy host', () => {
+  const m = new CostModel({ threads: 1, priorLinkBps: 20e6 });
+  m.observe(measure('slow'));
+  m.setCpuAvailable(0.6);
+  m.setLink(20e6, true); // measured: the link is the limit, compression pays
+  assert.equal(m.allRaw, false);
+  assert.equal(m.snapshot().bound, 'link');
+  // QEMU turns out slower than the link, at 15 MB/s: every plan ties at QEMU's pace, and on
+  // 0.6 of a core the tie is not free. Hysteresis must not keep the codec.
+  m.setSource(15e6);
+  assert.equal(m.snapshot().bound, 'source');
+  assert.equal(m.allRaw, true, JSON.stringify(m.snapshot().choice));
+  // On a whole idle core the same tie goes to the fewest wire bytes again.
+  m.setCpuAvailable(1);
+  assert.equal(m.allRaw, false);
 });
