@@ -47,13 +47,15 @@ const MIN_WIRE_GAIN = 0.03;
 const SOURCE_TIE_CPU_SHARE = 0.5;
 
 /**
- * ... and the least CPU budget (cores measured idle for the workers) on which a tie is taken at
- * all: a whole core, less the meter's noise. Idle time on a loaded host is gaps between QEMU's
- * bursts: on this 2-core host at 10 Gbit/s (both QEMUs, both agents, 0.5-0.9 cores measured
- * idle) every plan that compressed in such a tie slowed the migration it was meant to be free
- * for, one by half (docs/benchmarks.md "Session 9"). A core nobody wants is spare; a share of
- * one that QEMU keeps coming back to is not.
+ * ... but on a budget of less than a whole core (SOURCE_TIE_MIN_CORES, less the meter's noise),
+ * at most this share. Idle time on a loaded host is gaps between QEMU's bursts: on this 2-core
+ * host at 10 Gbit/s (both QEMUs, both agents, 0.4-0.9 cores measured idle) the plans that
+ * compressed in such a tie, zstd at QEMU's 120-160 MB/s keeping half the budget busy or more,
+ * slowed the migration they were meant to be free for, one by half (docs/benchmarks.md
+ * "Session 9"). A cheap codec at a slow QEMU's pace (zstd at a capped 40 MB/s: a tenth of a
+ * core) still fits in those gaps.
  */
+const SOURCE_TIE_CONTENDED_SHARE = 0.25;
 const SOURCE_TIE_MIN_CORES = 0.95;
 
 /** Page-table entry per page, charged to every choice. */
@@ -131,7 +133,8 @@ function singleCodec(est: Estimates, plan: Plan): number {
  * the best, the one that puts the fewest bytes on the wire wins: when neither the link nor the
  * CPU is the limit, compression is free and a smaller stream is kinder to the network. When
  * QEMU is the limit, "free" means keeping at most SOURCE_TIE_CPU_SHARE of the CPU budget busy
- * of a budget of at least SOURCE_TIE_MIN_CORES; other ties go to the fewest CPU seconds.
+ * (a quarter on less than a whole core, SOURCE_TIE_CONTENDED_SHARE); other such ties go to the
+ * fewest CPU seconds.
  *
  * `mixedMargin`: a plan that uses two or more codecs (raw aside) must beat the best plan with one
  * codec by this fraction to be chosen. A one-codec plan is measured whole on every batch it
@@ -176,7 +179,7 @@ export function bestPlan(est: Estimates, linkBps: number, cpus: number, toleranc
 
 /** Whether a source-bound plan leaves the CPU spare enough to be picked for fewer wire bytes. */
 export function spareForTie(r: PlanResult, cpus: number): boolean {
-  return r.cpuShare <= SOURCE_TIE_CPU_SHARE && cpus >= SOURCE_TIE_MIN_CORES;
+  return r.cpuShare <= (cpus >= SOURCE_TIE_MIN_CORES ? SOURCE_TIE_CPU_SHARE : SOURCE_TIE_CONTENDED_SHARE);
 }
 
 /** Whether `plan` gives the classes present two or more codecs other than raw. */
