@@ -5,8 +5,9 @@
  * buffers and frame queues of megabytes), so they can run in the gaps QEMU leaves; QEMU's own
  * threads — the guest's vCPUs, the migration thread, the destination's loader — cannot wait.
  *
- * Measured at 10 Gbit/s on a 2-core host (docs/benchmarks.md "Session 9"): with the agents at
- * nice 0 a `memwrite` migration through mecom took 1.44x plain QEMU's time; at nice 10, 1.12x.
+ * Measured at 10 Gbit/s on a 2-core host (docs/benchmarks.md "Session 9", 10 interleaved
+ * `memwrite` runs): with the agents at nice 0 a migration through mecom took 1.29x plain QEMU's
+ * time and added 71 ms of downtime; at nice 10, 1.23x and 13 ms.
  *
  * Linux applies a nice value per thread, and a new thread starts with its creator's: so every
  * thread the process has now (V8's platform threads, libuv's) is reniced here, and the worker
