@@ -21,6 +21,13 @@ function addressOption(value: string): string {
   return value;
 }
 
+/** `--nice`, for both agents (a commander Option belongs to one command: one per call). */
+function niceOption(): Option {
+  return new Option('--nice <n>', 'scheduling priority of the agent (0-19): it yields the CPU to QEMU, whose threads cannot wait (docs/architecture.md "Priority")')
+    .argParser(intOption(0, 19))
+    .default(DEFAULT_AGENT_NICE);
+}
+
 type Emit = (event: string, data?: Record<string, unknown>) => void;
 
 function emitter(json: boolean, who: string): Emit {
@@ -75,7 +82,7 @@ export function registerAgents(program: Command): void {
     .option('--max-cpu <percent>', 'CPU budget of the encode workers, percent of one core (e.g. 150 = 1.5 cores)', intOption(1, 25600))
     .option('--no-model', 'adaptive policy without the link/CPU cost model: the page classifier alone picks each codec')
     .option('--trials', 'settle the cost model\'s CPU-dependent choice by trials of its plan against its plan with the whole CPU budget (experimental; docs/codec.md "Trials")')
-    .option('--nice <n>', 'scheduling priority of the agent (0-19): it yields the CPU to QEMU, whose threads cannot wait (docs/architecture.md "Priority")', intOption(0, 19), DEFAULT_AGENT_NICE)
+    .addOption(niceOption())
     .option('--json', 'print events as JSON lines on stdout')
     .action(async (o: { listen: string; to: string; codec: CodecPolicy; batchPages: number; zstdLevel?: number; threads?: number; maxCpu?: number; model?: boolean; trials?: boolean; nice: number; json?: boolean }) => {
       const emit = emitter(!!o.json, 'send');
@@ -101,7 +108,7 @@ export function registerAgents(program: Command): void {
     .requiredOption('--listen <addr>', 'HOST:PORT where `mecom send` connects; port 0 picks one', addressOption)
     .requiredOption('--to <addr>', 'HOST:PORT or unix:PATH of the destination QEMU (migrate-incoming tcp:HOST:PORT or unix:PATH)', addressOption)
     .option('--threads <n>', 'decode worker threads (default: cores - 1, at least 1)', intOption(1, 256))
-    .option('--nice <n>', 'scheduling priority of the agent (0-19): it yields the CPU to QEMU, whose threads cannot wait (docs/architecture.md "Priority")', intOption(0, 19), DEFAULT_AGENT_NICE)
+    .addOption(niceOption())
     .option('--json', 'print events as JSON lines on stdout')
     .action(async (o: { listen: string; to: string; threads?: number; nice: number; json?: boolean }) => {
       const emit = emitter(!!o.json, 'receive');

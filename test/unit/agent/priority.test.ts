@@ -27,19 +27,14 @@ test('lowerPriority lowers every thread, and a worker started afterwards inherit
     import { lowerPriority } from ${JSON.stringify(priorityModule)};
     import { Worker } from 'node:worker_threads';
     import fs from 'node:fs';
+    const threadNices = ${threadNices.toString()}; // the reader above, by its source (it uses fs, imported here)
     const changed = lowerPriority(7);
     const w = new Worker('setTimeout(() => {}, 1000)', { eval: true });
     await new Promise((r) => w.once('online', r));
-    const nices = fs.readdirSync('/proc/self/task').map((t) => {
-      const s = fs.readFileSync('/proc/self/task/' + t + '/stat', 'utf8');
-      return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]);
-    });
+    const nices = threadNices(process.pid);
     // Never raised again: a second, higher-priority call leaves the threads at 7.
     lowerPriority(3);
-    const after = fs.readdirSync('/proc/self/task').map((t) => {
-      const s = fs.readFileSync('/proc/self/task/' + t + '/stat', 'utf8');
-      return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]);
-    });
+    const after = threadNices(process.pid);
     console.log(JSON.stringify({ changed, nices, after }));
     process.exit(0);`;
   const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
