@@ -10,8 +10,8 @@
  *   any        -> failed      first error wins; QEMU's connection is cut so the source resumes
  *
  * Backpressure: when the receiver's socket buffer is full, or the encode pool holds its limit of
- * batches in flight, we stop reading from QEMU, so QEMU's bandwidth estimate (and its convergence
- * decision) sees the compressed wire, not our buffers.
+ * batches in flight, we stop reading from QEMU (src/agent/qemu-gate.ts), so QEMU's bandwidth
+ * estimate (and its convergence decision) sees the compressed wire, not our buffers.
  *
  * Encoding runs on an EncodePool (worker threads, src/wire/codec-pool.ts); frames come back and
  * are written in batch order. With policy `adaptive` the pool's cost model picks the codec per
@@ -38,6 +38,7 @@ import { ModelFeed } from './model-feed.js';
 import { Batcher } from './batcher.js';
 import { warmUpCostModel, warmUpStreamPath } from './warmup.js';
 import { LinkTest } from './link-test.js';
+import { QemuGate } from './qemu-gate.js';
 import type { TrialRecord } from './plan-trial.js';
 
 export interface SenderOptions {
@@ -81,7 +82,8 @@ export interface SenderStats {
 
 export interface SenderEvents {
   state: [SenderState];
-  progress: [SenderStats];
+  /** Stream bytes arrived (once per chunk from QEMU): call `stats()` for the counters. */
+  progress: [];
 }
 
 export class Sender extends EventEmitter<SenderEvents> {
@@ -97,11 +99,8 @@ export class Sender extends EventEmitter<SenderEvents> {
   private readonly pool: EncodePool;
   private readonly parser: QemuStreamParser;
   private flushTimer?: NodeJS.Timeout;
-  private qemuPaused = false;
-  private socketFull = false;
-  /** When the current pause of QEMU's socket began (performance.now), and paused ms since the last meter sample. */
-  private pausedAt = 0;
-  private pausedMs = 0;
+  /** Holds QEMU's socket while the receiver's socket or the pool is full (from QEMU's connection on). */
+  private gate?: QemuGate;
   private meterTimer?: NodeJS.Timeout;
   private modelBrief?: SenderStats['model'];
   private readonly linkTest = new LinkTest();
@@ -120,7 +119,7 @@ export class Sender extends EventEmitter<SenderEvents> {
       // ModelFeed tells the model the host's free cores: costs must then be CPU time.
       cpuTimeCosts: true,
     });
-    this.pool.onAvailable(() => this.updatePause());
+    this.pool.onAvailable(() => this.gate?.update());
     if (this.pool.model) this.feed = new ModelFeed(this.pool.model, this.pool.threads, opts.trials === true);
     this.batcher = new Batcher(this.pool, opts.batchPages, () => this.flush(), (frame) => this.writeFrame(frame), (err) => this.fail(asMecomError(err)));
     this.parser = new QemuStreamParser(this.batcher);
@@ -223,8 +222,8 @@ export class Sender extends EventEmitter<SenderEvents> {
       const m = this.pool.modelSnapshot();
       return m && { ...m, trials: this.feed?.trials };
     }
-    // stats() runs for every chunk from QEMU (progress events): refresh the brief view at most
-    // every MODEL_VIEW_MS.
+    // A progress listener may call stats() on every chunk from QEMU: refresh the brief view at
+    // most every MODEL_VIEW_MS.
     const now = performance.now();
     if (this.modelBrief === undefined || now - this.modelBriefAt >= MODEL_VIEW_MS) {
       const m = this.pool.modelSnapshot();
@@ -248,6 +247,7 @@ export class Sender extends EventEmitter<SenderEvents> {
       return;
     }
     this.qemu = sock;
+    this.gate = new QemuGate(sock, () => this.pool.full);
     this.server?.close();
     this.setState('streaming');
     this.meterTimer = setInterval(() => this.sampleMeters(), METER_INTERVAL_MS);
@@ -273,7 +273,9 @@ export class Sender extends EventEmitter<SenderEvents> {
       this.batcher.endChunk();
     }
     if (this.batcher.pending) this.armFlush();
-    this.emit('progress', this.stats());
+    // No counters built here: at 10 Gbit/s this runs thousands of times a second and listeners
+    // rate-limit themselves (stats() cost ~5% of this thread there).
+    this.emit('progress');
   }
 
   private onQemuEnd(): void {
@@ -317,20 +319,14 @@ export class Sender extends EventEmitter<SenderEvents> {
   private flush(): void {
     if (this.state !== 'streaming' && this.state !== 'draining') return;
     this.batcher.submit(); // its frames come back to writeFrame in stream order
-    this.updatePause();
+    this.gate?.update();
   }
 
   private writeFrame(frame: Uint8Array): void {
     if (this.state !== 'streaming' && this.state !== 'draining') return;
     this.frames++;
-    if (!this.peer!.write(frame, () => this.batcher.release(frame)) && this.peer!.socket.writableLength > this.queueLimit() && !this.socketFull) {
-      this.socketFull = true;
-      this.peer!.socket.once('drain', () => {
-        this.socketFull = false;
-        this.updatePause();
-      });
-    }
-    this.updatePause();
+    const accepted = this.peer!.write(frame, () => this.batcher.release(frame));
+    this.gate?.wrote(accepted, this.peer!.socket, this.queueLimit());
   }
 
   /** Bytes of frames allowed to wait in user space for the link (see SOCKET_QUEUE_SECONDS). */
@@ -339,31 +335,11 @@ export class Sender extends EventEmitter<SenderEvents> {
     return Math.min(SOCKET_QUEUE_MAX_BYTES, this.pool.model.link * SOCKET_QUEUE_SECONDS);
   }
 
-  /** Read from QEMU only while the socket takes data and the pool has room for more batches. */
-  private updatePause(): void {
-    if (!this.qemu) return;
-    const hold = this.socketFull || this.pool.full;
-    if (hold && !this.qemuPaused) {
-      this.qemuPaused = true;
-      this.pausedAt = performance.now();
-      this.qemu.pause();
-    } else if (!hold && this.qemuPaused) {
-      this.qemuPaused = false;
-      this.pausedMs += performance.now() - this.pausedAt;
-      this.qemu.resume();
-    }
-  }
-
   /** Feed the cost model (src/agent/model-feed.ts). */
   private sampleMeters(): void {
     if (!this.feed || !this.peer) return;
     const now = performance.now();
-    let paused = this.pausedMs;
-    if (this.qemuPaused) {
-      paused += now - this.pausedAt;
-      this.pausedAt = now;
-    }
-    this.pausedMs = 0;
+    const paused = this.gate?.takeHeldMs(now) ?? 0;
     this.feed.sample({
       now, bytesOut: this.peer.bytesOut, queued: this.peer.socket.writableLength, streamBytes: this.streamBytes,
       pausedMs: paused, workerSeconds: this.pool.cpuSeconds, passThroughFrames: this.pool.passThroughFrames,

@@ -177,7 +177,7 @@ export class CostModel {
 
   /** True if the next batch should also measure the alternatives on a sample (src/codec/probe-schedule.ts). */
   shouldProbe(): boolean {
-    return this.probes.due(this.idleShare());
+    return this.probes.due(this.idleCores());
   }
 
   /**
@@ -186,16 +186,21 @@ export class CostModel {
    * used; when the CPU is not the limit, probes measure groups over the whole batch.
    */
   probeGroupPages(): number {
-    return this.idleShare() > 0.5 ? 4096 : PROBE_GROUP_PAGES_CPU_BOUND;
+    return this.idleCores() > 0.5 ? 4096 : PROBE_GROUP_PAGES_CPU_BOUND;
   }
 
   /**
-   * Share of the CPU the current plan leaves idle, as far as anything measured says so: 0 while
+   * Cores (at most 1) the current plan leaves idle, as far as anything measured says so: 0 while
    * the link is only a guess (the prior, or raised without a queue), since the slack then comes
-   * from the guess, not from the link.
+   * from the guess, not from the link. In cores, not as a share of the budget: an all-raw plan
+   * leaves all of its budget idle, and when the host meter says that budget is 0.2 of a core
+   * (both QEMUs and the receiver on a 2-core host), half of it for probes was a tenth of the
+   * sender's CPU at 10 Gbit/s, taken from what the migration shared the cores with
+   * (docs/benchmarks.md "Session 10"). At most 1: the schedule's budget is a share of one core.
    */
-  private idleShare(): number {
-    return this.linkWasMeasured || Number.isFinite(this.sourceBps) ? 1 - this.current.cpuShare : 0;
+  private idleCores(): number {
+    if (!this.linkWasMeasured && !Number.isFinite(this.sourceBps)) return 0;
+    return Math.min(1, (1 - this.current.cpuShare) * Math.min(this.cpus, this.available));
   }
 
   /** Count a batch handed to the encoder (call once per batch, after plan()/shouldProbe()). */

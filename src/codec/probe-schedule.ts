@@ -6,7 +6,7 @@
  *   - learning: the first `probeEvery` batches probe at batches 0, 2, 4 and 8;
  *   - afterwards at most every min(probeEvery, MIN_PROBE_EVERY) batches, and no more often than
  *     keeps the probes' measured extra time within PROBE_BUDGET of the encode time (or within
- *     half the CPU share the plan leaves idle, when a measurement says it is idle);
+ *     half of the core the plan leaves idle, when a measurement says more than half is idle);
  *   - backoff: a probe after learning that leaves the plan as it was doubles the interval, up to
  *     `maxBackoff`; any change of plan resets it to 1.
  *
@@ -59,17 +59,17 @@ export class ProbeSchedule {
   get stretch(): number { return this.backoff; }
 
   /**
-   * Whether the next batch should probe. `idleShare`: share of the CPU the plan leaves idle, as
+   * Whether the next batch should probe. `idle`: the share of one core the plan leaves idle, as
    * far as a measurement says so (0 when the slack would only come from a guessed link).
    */
-  due(idleShare: number): boolean {
+  due(idle: number): boolean {
     const b = this.submitted;
     if (b < this.probeEvery) return b === 0 || b === 2 || b === 4 || b === 8;
     // A link-bound plan can still keep the CPU nearly busy (raw at 10 Gbit/s): "link-bound"
     // alone does not make probes free. The predicted slack is trusted only when it is large:
     // the model does not see the pool's own per-batch costs, so a plan predicted at 80% CPU may
     // already keep the workers busy.
-    const share = idleShare > 0.5 ? Math.max(PROBE_BUDGET, idleShare / 2) : PROBE_BUDGET;
+    const share = idle > 0.5 ? Math.max(PROBE_BUDGET, idle / 2) : PROBE_BUDGET;
     let every = this.probeEvery;
     if (this.batchSeconds > 0) every = Math.max(Math.min(this.probeEvery, MIN_PROBE_EVERY), Math.ceil(this.probeCost / (share * this.batchSeconds)));
     return b - this.lastProbe >= every * this.backoff;

@@ -426,7 +426,6 @@ export class QemuStreamParser {
    * the stream can be recognised: the JSON holds no 0x00 byte, so the last
    * such pattern is the real one.
    */
-  /** Device state, QEMU_VM_EOF and VMDESCRIPTION: opaque glue, watched for the stream's end. */
   private tail(): boolean {
     const c = this.chunk;
     this.tailScan.scan(c, this.pos, this.chunkBase);

@@ -6,17 +6,16 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { FrameEncoder, type CodecPolicy } from './frame-encode.js';
+import { FrameEncoder, encodeJob, type CodecPolicy, type EncodeJob } from './frame-encode.js';
 import { warmUpEncoders } from './encoder-warmup.js';
 import { settleDetachProtector } from './detach-protector.js';
 import { FrameDecoder } from './frame-decode.js';
-import type { Plan } from '../codec/cost-model.js';
 import { serializeError } from './worker-pool.js';
-import { batchBuffers, type Batch } from './batch.js';
+import { batchBuffers } from './batch.js';
 import { ThreadCpuShare } from './thread-cpu.js';
 import { scaleMeasureSeconds } from '../codec/choices.js';
 
-export interface EncodeJob { batch: Batch; plan?: Plan; probe?: boolean; probeGroupPages?: number }
+export type { EncodeJob };
 export interface DecodeJob { frame: Uint8Array }
 
 type Init = { kind: 'encode'; policy: CodecPolicy; zstdLevel?: number; cpuTimeCosts?: boolean } | { kind: 'decode'; maxLength?: number };
@@ -47,7 +46,7 @@ if (parentPort) {
       if (enc) {
         const job = m.job as EncodeJob;
         const before = enc.pagesByCodec();
-        const frame = enc.encode(job.batch, { plan: job.plan, probe: job.probe, probeGroupPages: job.probeGroupPages });
+        const frame = encodeJob(enc, job);
         // A model told the cores it can get wants CPU time: scale the encoder's wall-clock
         // timings by the share of the time this thread was on a CPU (src/wire/thread-cpu.ts).
         if (cpuShare) {

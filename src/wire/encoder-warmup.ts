@@ -5,7 +5,7 @@
 import { PAGE_SIZE } from '../codec/ids.js';
 import { N_CHOICES } from '../codec/choices.js';
 import type { Batch } from './batch.js';
-import { FrameEncoder } from './frame-encode.js';
+import { FrameEncoder, encodeJob, type EncodeJob } from './frame-encode.js';
 
 /**
  * Run every plan path (each codec choice, probes, and the all-raw path) on synthetic pages until
@@ -31,10 +31,12 @@ export function warmUpEncoders(): void {
   const gv = new DataView(glue.buffer);
   for (let i = 0; i < n; i++) gv.setUint32(i * 8 + 4, (i * PAGE_SIZE) | 0x28);
   const made: Batch = { pageCount: n, pages, addrs: Float64Array.from({ length: n }, (_, i) => i * PAGE_SIZE), glue, glueLength: glue.length, glueBefore: new Uint32Array(n).fill(8) };
-  // Batches reach a worker through postMessage: a structured clone, whose objects have maps of
-  // their own. Code optimised for `made` alone was thrown away at the first real batch.
-  const cloned = structuredClone(made);
+  // Jobs reach a worker through postMessage: a structured clone, whose objects (the job, its
+  // batch, its plan) have maps of their own, and are encoded through `encodeJob`, as here. Code
+  // optimised for other shapes was thrown away at the first real batch ("wrong map").
+  const job = (plan: number[], probe: boolean): EncodeJob => structuredClone({ batch: made, plan, probe, probeGroupPages: probe ? 4096 : 32 });
   const e = new FrameEncoder({ policy: 'adaptive' });
-  for (let r = 0; r < 24; r++) e.encode(r % 2 ? made : cloned, { plan: [r % N_CHOICES, (r + 2) % N_CHOICES, (r + 4) % N_CHOICES], probe: r % 4 === 0 });
-  for (let r = 0; r < 150; r++) e.encode(r % 2 ? made : cloned, { plan: [0, 0, 0] });
+  for (let r = 0; r < 24; r++) encodeJob(e, job([r % N_CHOICES, (r + 2) % N_CHOICES, (r + 4) % N_CHOICES], r % 4 === 0));
+  const raw = [job([0, 0, 0], false), job([0, 0, 0], true)];
+  for (let r = 0; r < 150; r++) encodeJob(e, raw[r % 15 === 0 ? 1 : 0]);
 }

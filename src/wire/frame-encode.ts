@@ -49,6 +49,19 @@ export interface EncodeOptions {
   probeGroupPages?: number;
 }
 
+/** What the encode pool posts to a worker for one batch (src/wire/codec-pool.ts, codec-worker.ts). */
+export interface EncodeJob { batch: Batch; plan?: Plan; probe?: boolean; probeGroupPages?: number }
+
+/**
+ * Encode one pool job: the worker's only call of `encode`, shared with its warm-up
+ * (src/wire/encoder-warmup.ts). V8 optimises `encode` for the shape of the options object it
+ * sees; the warm-up's objects had other properties than the worker's, and the worker's first
+ * batch threw the optimised code away ("wrong map"), to be compiled again during the migration.
+ */
+export function encodeJob(enc: FrameEncoder, job: EncodeJob): Uint8Array {
+  return enc.encode(job.batch, { plan: job.plan, probe: job.probe, probeGroupPages: job.probeGroupPages });
+}
+
 export interface FrameEncoderStats {
   frames: number;
   pages: number;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CODEC_CHOICES, CostModel, N_CHOICES, N_CLASSES, bestPlan, cellIndex, emptyCells, planToRecord,
+  CODEC_CHOICES, CostModel, N_CHOICES, N_CLASSES, PROBE_GROUP_PAGES_CPU_BOUND, bestPlan, cellIndex, emptyCells, planToRecord,
   type EncodeMeasure, type Estimates,
 } from '../../../src/codec/cost-model.js';
 import { HostCpuMeter, LinkMeter, MAX_LINK_BPS } from '../../../src/codec/meters.js';
@@ -189,6 +189,32 @@ test('CostModel: probing stays within its CPU budget when batches are cheap and 
   // The same slow link only guessed (the prior): no idle CPU is counted on, PROBE_BUDGET holds.
   const guessedProbes = countProbes(new CostModel({ threads: 1, probeEvery: 4, priorLinkBps: 1e6, maxProbeBackoff: 1 }), 40, 'slow');
   assert.ok(guessedProbes < slowProbes, `guessed ${guessedProbes} vs measured ${slowProbes}`);
+});
+
+test('CostModel: probes spend the cores a plan leaves idle, not its idle share of a budget the host took', () => {
+  // All raw (the only choice here) at QEMU's pace on a fast link: the plan keeps well under half
+  // of its budget busy either way. With a whole core free, probes may take half of what is
+  // idle, and groups are probed on whole batches; with a fifth of a core free (both QEMUs and
+  // the receiver on a 2-core host), most of that fifth is idle too, yet only PROBE_BUDGET goes
+  // to probes.
+  const run = (freeCores: number) => {
+    const m = new CostModel({ threads: 1, probeEvery: 4, maxProbeBackoff: 1, allowed: [] });
+    m.setLink(1250e6);
+    m.setSource(300e6);
+    m.setCpuAvailable(freeCores);
+    const probes = countProbes(m, 200, 'fast');
+    const snap = m.snapshot();
+    return { probes, groupPages: m.probeGroupPages(), bound: snap.bound };
+  };
+  const idle = run(1);
+  const taken = run(0.2);
+  assert.equal(idle.bound, 'source');
+  assert.equal(taken.bound, 'source', 'the CPU is not the limit on the fifth of a core either');
+  assert.equal(idle.groupPages, 4096);
+  assert.equal(taken.groupPages, PROBE_GROUP_PAGES_CPU_BOUND);
+  assert.ok(idle.probes >= 10, `idle host: ${idle.probes} probes`);
+  // The learning probes (batches 0 and 2 of probeEvery 4), then at most one in 200 batches.
+  assert.ok(taken.probes <= 3, `contended host: ${taken.probes} probes`);
 });
 
 test('CostModel: probes that confirm the plan stretch the interval (up to 8x); a plan change restarts it', () => {
