@@ -10,8 +10,8 @@
  * present, so a bad magic or a length over `maxLength` is refused before any
  * of the message is buffered. After a rejection the reader stays failed.
  *
- * `pushTransient` copies each message once out of a caller's reused buffer; `readTarget` and
- * `commitRead` copy nothing: the socket reads straight into the message's own buffer.
+ * `readTarget` and `commitRead` copy nothing: the socket reads straight into the message's own
+ * buffer (src/agent/read-buffer.ts). A reader takes one way or the other, never both.
  */
 import { WireCodes, WireError } from './errors.js';
 
@@ -21,8 +21,8 @@ export interface EnvelopeReaderOptions {
   maxLength: number;
   magics: string[];
   /**
-   * Where `pushTransient` puts each message: a buffer of exactly `length` bytes (its contents
-   * are overwritten). Default: a new one per message.
+   * Where `readTarget` puts each message: a buffer of exactly `length` bytes (its contents are
+   * overwritten). Default: a new one per message.
    */
   alloc?: (length: number) => Uint8Array;
 }
@@ -50,8 +50,9 @@ export class EnvelopeReader {
   private readonly prefix = new Uint8Array(ENVELOPE_PREFIX_LENGTH);
   private readonly prefixView = new DataView(this.prefix.buffer);
   private failed: WireError | null = null;
-  // pushTransient: the message being assembled, its bytes so far, prefix bytes gathered, whole messages.
-  private transient = false;
+  // readTarget/commitRead (`direct`): the message being read, its bytes so far, prefix bytes
+  // gathered, whole messages.
+  private direct = false;
   private asm: EnvelopeMessage | null = null;
   private asmFill = 0;
   private prefixFill = 0;
@@ -67,48 +68,17 @@ export class EnvelopeReader {
 
   /** Bytes held but not yet returned. */
   get bufferedBytes(): number {
-    if (this.transient) return this.prefixFill + this.asmFill + this.ready.reduce((n, m) => n + m.bytes.length, 0);
+    if (this.direct) return this.prefixFill + this.asmFill + this.ready.reduce((n, m) => n + m.bytes.length, 0);
     return this.buffered;
   }
 
   push(chunk: Uint8Array): void {
     if (this.failed) throw this.failed;
-    if (this.transient) throw new RangeError('EnvelopeReader: push after pushTransient; use one per reader');
+    if (this.direct) throw new RangeError('EnvelopeReader: push after readTarget; use one per reader');
     if (chunk.length === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     this.peekHeader();
-  }
-
-  /**
-   * Like `push`, for a chunk the caller reuses as soon as this returns (a socket's shared read
-   * buffer): every message is copied, once, into a buffer of exactly its length (`alloc`), and the reader
-   * keeps no view of the chunk. Messages are then returned by `next` as usual. A reader takes
-   * either `push` or `pushTransient` chunks, never both.
-   */
-  pushTransient(chunk: Uint8Array): void {
-    if (this.failed) throw this.failed;
-    if (this.buffered > 0 && !this.transient) throw new RangeError('EnvelopeReader: pushTransient after push; use one per reader');
-    this.transient = true;
-    let at = 0;
-    while (at < chunk.length) {
-      if (this.asm === null) {
-        // Gather the prefix, then check it before a byte of the message is buffered.
-        const take = Math.min(ENVELOPE_PREFIX_LENGTH - this.prefixFill, chunk.length - at);
-        this.prefix.set(chunk.subarray(at, at + take), this.prefixFill);
-        this.prefixFill += take;
-        at += take;
-        if (this.prefixFill < ENVELOPE_PREFIX_LENGTH) return;
-        this.beginMessage();
-        if (this.asm === null) continue; // a message of its prefix alone
-      }
-      const msg = this.asm;
-      const take = Math.min(msg.bytes.length - this.asmFill, chunk.length - at);
-      msg.bytes.set(chunk.subarray(at, at + take), this.asmFill);
-      this.asmFill += take;
-      at += take;
-      if (this.asmFill === msg.bytes.length) this.finishMessage();
-    }
   }
 
   /** The prefix is complete: check it, then start the message in a buffer of its length. */
@@ -134,12 +104,12 @@ export class EnvelopeReader {
    * once the prefix was checked, the rest of the message itself (in a buffer from `alloc`). A
    * read into it never takes a byte of the next message, so nothing is copied afterwards; the
    * price is one short read per message, for its prefix. Report each read with `commitRead`.
-   * Mixes with `pushTransient`, not with `push`.
+   * Not with `push`.
    */
   readTarget(): Uint8Array {
     if (this.failed) throw this.failed;
-    if (this.buffered > 0 && !this.transient) throw new RangeError('EnvelopeReader: readTarget after push; use one per reader');
-    this.transient = true;
+    if (this.buffered > 0 && !this.direct) throw new RangeError('EnvelopeReader: readTarget after push; use one per reader');
+    this.direct = true;
     return this.asm === null ? this.prefix.subarray(this.prefixFill) : this.asm.bytes.subarray(this.asmFill);
   }
 
@@ -160,7 +130,7 @@ export class EnvelopeReader {
 
   next(): EnvelopeMessage | null {
     if (this.failed) throw this.failed;
-    if (this.transient) return this.ready.shift() ?? null;
+    if (this.direct) return this.ready.shift() ?? null;
     const hdr = this.peekHeader();
     if (hdr === null) return null;
     const { magic, length } = hdr;
