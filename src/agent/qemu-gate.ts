@@ -14,16 +14,17 @@ export class QemuGate {
   /** The receiver's socket queued more than its limit; cleared at its 'drain'. */
   private socketFull = false;
 
-  constructor(private readonly qemu: net.Socket, private readonly poolFull: () => boolean) {}
+  /** `qemu`: QEMU's connection; `peer`: the receiver's; `poolFull`: whether the encode pool is at its limit. */
+  constructor(private readonly qemu: net.Socket, private readonly peer: net.Socket, private readonly poolFull: () => boolean) {}
 
   /**
-   * A frame went to `socket` (`accepted`: its write returned true). Hold QEMU while the socket
-   * queues more than `limitBytes` in user space, until it drains.
+   * A frame went to the receiver's socket (`accepted`: its write returned true). Hold QEMU while
+   * that socket queues more than `limitBytes` in user space, until it drains.
    */
-  wrote(accepted: boolean, socket: net.Socket, limitBytes: number): void {
-    if (!accepted && socket.writableLength > limitBytes && !this.socketFull) {
+  wrote(accepted: boolean, limitBytes: number): void {
+    if (!accepted && this.peer.writableLength > limitBytes && !this.socketFull) {
       this.socketFull = true;
-      socket.once('drain', () => {
+      this.peer.once('drain', () => {
         this.socketFull = false;
         this.update();
       });

@@ -247,7 +247,7 @@ export class Sender extends EventEmitter<SenderEvents> {
       return;
     }
     this.qemu = sock;
-    this.gate = new QemuGate(sock, () => this.pool.full);
+    this.gate = new QemuGate(sock, this.peer!.socket, () => this.pool.full);
     this.server?.close();
     this.setState('streaming');
     this.meterTimer = setInterval(() => this.sampleMeters(), METER_INTERVAL_MS);
@@ -326,7 +326,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     if (this.state !== 'streaming' && this.state !== 'draining') return;
     this.frames++;
     const accepted = this.peer!.write(frame, () => this.batcher.release(frame));
-    this.gate?.wrote(accepted, this.peer!.socket, this.queueLimit());
+    this.gate?.wrote(accepted, this.queueLimit());
   }
 
   /** Bytes of frames allowed to wait in user space for the link (see SOCKET_QUEUE_SECONDS). */

@@ -32,9 +32,10 @@ export function warmUpEncoders(): void {
   for (let i = 0; i < n; i++) gv.setUint32(i * 8 + 4, (i * PAGE_SIZE) | 0x28);
   const made: Batch = { pageCount: n, pages, addrs: Float64Array.from({ length: n }, (_, i) => i * PAGE_SIZE), glue, glueLength: glue.length, glueBefore: new Uint32Array(n).fill(8) };
   // Jobs reach a worker through postMessage: a structured clone, whose objects (the job, its
-  // batch, its plan) have maps of their own, and are encoded through `encodeJob`, as here. Code
-  // optimised for other shapes was thrown away at the first real batch ("wrong map").
-  const job = (plan: number[], probe: boolean): EncodeJob => structuredClone({ batch: made, plan, probe, probeGroupPages: probe ? 4096 : 32 });
+  // batch, its plan) have maps of their own, and are encoded through `encodeJob`, as here. The
+  // fields as the pool fills them (probeGroupPages undefined unless probing): code optimised for
+  // other shapes was thrown away at the first real batch ("wrong map").
+  const job = (plan: number[], probe: boolean): EncodeJob => structuredClone({ batch: made, plan, probe, probeGroupPages: probe ? 4096 : undefined });
   const e = new FrameEncoder({ policy: 'adaptive' });
   for (let r = 0; r < 24; r++) encodeJob(e, job([r % N_CHOICES, (r + 2) % N_CHOICES, (r + 4) % N_CHOICES], r % 4 === 0));
   const raw = [job([0, 0, 0], false), job([0, 0, 0], true)];

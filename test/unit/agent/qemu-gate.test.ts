@@ -18,23 +18,23 @@ class PeerSide extends EventEmitter {
 
 const gateOver = (pool: { full: boolean }) => {
   const qemu = new QemuSide();
-  const gate = new QemuGate(qemu as unknown as net.Socket, () => pool.full);
-  return { qemu, gate };
+  const peer = new PeerSide();
+  const gate = new QemuGate(qemu as unknown as net.Socket, peer as unknown as net.Socket, () => pool.full);
+  return { qemu, peer, gate };
 };
 
 test('QemuGate: holds QEMU while the receiver socket queues past its limit, until it drains', async () => {
   const pool = { full: false };
-  const { qemu, gate } = gateOver(pool);
-  const peer = new PeerSide();
+  const { qemu, peer, gate } = gateOver(pool);
   peer.writableLength = 1000;
-  gate.wrote(false, peer as unknown as net.Socket, 4000);
+  gate.wrote(false, 4000);
   assert.equal(qemu.paused, false, 'under the limit: keep reading');
   peer.writableLength = 5000;
-  gate.wrote(true, peer as unknown as net.Socket, 4000);
+  gate.wrote(true, 4000);
   assert.equal(qemu.paused, false, 'the write was taken: keep reading');
-  gate.wrote(false, peer as unknown as net.Socket, 4000);
+  gate.wrote(false, 4000);
   assert.equal(qemu.paused, true);
-  gate.wrote(false, peer as unknown as net.Socket, 4000);
+  gate.wrote(false, 4000);
   assert.equal(peer.listenerCount('drain'), 1, 'one drain listener however many frames');
   await new Promise((r) => setTimeout(r, 20));
   const heldSoFar = gate.takeHeldMs(performance.now());
