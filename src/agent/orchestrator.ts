@@ -13,6 +13,7 @@ import { MecomError } from '../errors.js';
 import { QmpClient } from '../qemu/qmp.js';
 import { assertSourceCompatible } from '../qemu/capabilities.js';
 import { waitForMigrationStatus } from '../qemu/migration.js';
+import { prefaultRam } from '../qemu/prefault.js';
 import { AgentCodes, AgentError } from './errors.js';
 import { ChildAgent } from './spawn.js';
 import type { CodecPolicy } from '../wire/frame-encode.js';
@@ -40,6 +41,11 @@ export interface MigrateOptions {
   /** migrate-set-parameters for the destination, before migrate-incoming (multifd channels, say). */
   destParameters?: Record<string, unknown>;
   capabilities?: Record<string, boolean>;
+  /**
+   * Preallocate the destination's guest RAM before the transfer (src/qemu/prefault.ts): its
+   * page faults leave the loader's critical path, and its RAM is committed in full up front.
+   */
+  prefaultDestination?: boolean;
   /** Abort (and roll back) when this fires, e.g. on Ctrl-C. */
   signal?: AbortSignal;
   /** Give up (and roll back) when the migration has not completed by then. */
@@ -77,22 +83,33 @@ export interface MigrationResult {
   totalMs: number;
   downtimeMs: number;
   setupMs: number;
+  /** How long preallocating the destination's RAM took, before the transfer (with prefaultDestination). */
+  prefaultMs?: number;
   wireBytes: number;
   qemuBytes: number;
   ramBytes: number;
   rounds: number;
   pagesByCodec: Record<string, number>;
+  /** Reads `mecom send` made of the source QEMU's socket (mecom only): the stream's chunking. */
+  qemuReads?: number;
   transport: string;
   /** The sender's cost-model decision at the end (adaptive policy), as it reported it. */
   model?: unknown;
   /** CPU seconds (all threads, user + system, start-up included) of each agent, mecom only. */
   agentCpuSeconds?: { send: number; receive: number };
+  /** The same from each agent's first stream byte on (start-up excluded), user and system. */
+  agentStreamCpuSeconds?: { send?: CpuSplit; receive?: CpuSplit };
   /**
    * What the switchover waited on: ms after the source QEMU's migration was seen completed
    * (QEMU's own downtime ends about there) until each step was done. The guest's pause is about
    * QEMU's downtime plus `resumed`.
    */
   switchover: SwitchoverTimeline;
+}
+
+export interface CpuSplit {
+  user: number;
+  system: number;
 }
 
 export interface SwitchoverTimeline {
@@ -163,6 +180,14 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
       await dst.execute('migrate-set-capabilities', { capabilities: caps });
     }
     if (opts.transport.kind === 'mecom') await assertSourceCompatible(src);
+    let prefaultMs: number | undefined;
+    if (opts.prefaultDestination) {
+      const pf = await prefaultRam(dst).catch((e) => {
+        throw new MigrationError('MECOM_MIGRATE_DEST', `could not preallocate the destination's RAM: ${(e as Error).message}`, { cause: e });
+      });
+      if (pf.backends.length === 0) throw new MigrationError('MECOM_MIGRATE_DEST', 'the destination QEMU has no memory backend under /objects to preallocate');
+      prefaultMs = pf.ms;
+    }
     const params: Record<string, unknown> = {
       // Uncapped unless asked: the (compressed) link paces QEMU through backpressure.
       'max-bandwidth': opts.bandwidthMBps ? Math.round(opts.bandwidthMBps * 1e6) : 1e12,
@@ -271,14 +296,19 @@ export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
       totalMs: info['total-time'] ?? Date.now() - t0,
       downtimeMs: info.downtime ?? 0,
       setupMs: info['setup-time'] ?? 0,
+      ...(prefaultMs !== undefined ? { prefaultMs } : {}),
       wireBytes: sent ? Number(sent.wireBytes) : info.ram?.transferred ?? 0,
       qemuBytes: sent ? Number(sent.streamBytes) : info.ram?.transferred ?? 0,
       ramBytes: info.ram?.total ?? 0,
       rounds: info.ram?.['dirty-sync-count'] ?? 0,
       pagesByCodec: (sent?.pagesByCodec as Record<string, number>) ?? {},
+      ...(sent?.qemuReads !== undefined ? { qemuReads: Number(sent.qemuReads) } : {}),
       transport: opts.transport.kind === 'mecom' ? `mecom-${opts.transport.policy}` : 'direct',
       model: sent?.model,
       agentCpuSeconds: sent && receiver?.result ? { send: Number(sent.cpuSeconds), receive: Number(receiver.result.cpuSeconds) } : undefined,
+      agentStreamCpuSeconds: sent && receiver?.result
+        ? { send: sent.streamCpuSeconds as CpuSplit | undefined, receive: receiver.result.streamCpuSeconds as CpuSplit | undefined }
+        : undefined,
       switchover: timeline as SwitchoverTimeline,
     };
   } catch (err) {

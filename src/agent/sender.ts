@@ -68,6 +68,8 @@ export interface SenderStats {
   streamBytes: number;
   wireBytes: number;
   frames: number;
+  /** Reads of QEMU's socket (chunks of the stream). */
+  qemuReads: number;
   pages: number;
   zeroPages: number;
   rounds: number;
@@ -94,6 +96,7 @@ export class Sender extends EventEmitter<SenderEvents> {
   private readonly digest = new Xxh64();
   private streamBytes = 0;
   private frames = 0;
+  private qemuReads = 0;
   /** The parser's sink: batches for the workers or pass-through frames (src/agent/batcher.ts). */
   private readonly batcher: Batcher;
   private readonly pool: EncodePool;
@@ -207,6 +210,7 @@ export class Sender extends EventEmitter<SenderEvents> {
       streamBytes: this.streamBytes,
       wireBytes: this.peer?.bytesOut ?? 0,
       frames: this.frames,
+      qemuReads: this.qemuReads,
       pages: s.pages,
       zeroPages: s.zeroPages,
       rounds: s.ramSections,
@@ -262,6 +266,7 @@ export class Sender extends EventEmitter<SenderEvents> {
   private onQemuData(chunk: Buffer): void {
     if (this.state !== 'streaming') return;
     this.streamBytes += chunk.length;
+    this.qemuReads++;
     this.digest.update(chunk);
     // The chunk is QEMU's socket's reused read buffer: intact until this returns, no longer.
     this.batcher.beginChunk(chunk);

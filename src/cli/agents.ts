@@ -54,14 +54,25 @@ async function runAgent(agent: Sender | Receiver, emit: Emit, onStart: (port: nu
   const stop = (sig: string) => agent.abort(`interrupted by ${sig}`);
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  agent.on('state', (state) => emit('state', { state }));
+  // CPU from the start of the stream on: what the migration itself cost, start-up excluded.
+  let atStream: NodeJS.CpuUsage | undefined;
+  agent.on('state', (state) => {
+    if (state === 'streaming') atStream = process.cpuUsage();
+    emit('state', { state });
+  });
   try {
     onStart(await agent.start());
     const stats = await agent.done;
     // The agent's own CPU (all threads, user + system) over its life: what a migration costs
     // the host beside QEMU, and what limits mecom when the link is faster than the host.
     const cpu = process.cpuUsage();
-    emit('done', { ...stats, cpuSeconds: Math.round((cpu.user + cpu.system) / 1000) / 1000 });
+    const seconds = (us: number) => Math.round(us / 1000) / 1000;
+    const stream = atStream && process.cpuUsage(atStream);
+    emit('done', {
+      ...stats,
+      cpuSeconds: seconds(cpu.user + cpu.system),
+      ...(stream ? { streamCpuSeconds: { user: seconds(stream.user), system: seconds(stream.system) } } : {}),
+    });
   } catch (err) {
     const e = err as MecomError;
     emit('failed', { code: e.code, message: e.message });

@@ -21,6 +21,7 @@ interface EvalCliOptions {
   quick?: boolean;
   from?: string;
   markdown?: boolean;
+  prefault?: boolean;
 }
 
 const QUICK = { workloads: 'memwrite,hog', modes: 'plain,xen,mecom,qemu-multifd-zstd', links: '1gbit', runs: 2, timeLimit: 30 };
@@ -88,6 +89,7 @@ export function registerEval(program: Command): void {
     .option('--warmup <ms>', 'let the workload run this long before migrating', intOption(0, 600000), 4000)
     .option('--from <files>', 'run nothing: summarise these rows.jsonl files (comma-separated) into --out')
     .option('--markdown', 'print the table as Markdown')
+    .option('--prefault', "preallocate every destination's RAM before migrating, in every mode alike (mecom migrate --prefault)")
     .option('--quick', `quick check: ${QUICK.workloads} x ${QUICK.modes} @ ${QUICK.links}, ${QUICK.runs} runs, ${QUICK.timeLimit} s per run`)
     .action(async (o: EvalCliOptions) => {
       const { EVAL_WORKLOADS, findWorkload } = await import('../eval/workloads.js');
@@ -126,6 +128,7 @@ export function registerEval(program: Command): void {
         memMiB: o.mem,
         timeLimitS,
         warmupMs: o.warmup,
+        prefault: o.prefault === true,
         rowsPath,
         onCellStart: (c, i, n) => process.stderr.write(`[${i + 1}/${n}] ${c.workload} @ ${c.link} ${c.mode} run ${c.run} ... `),
         onRow: (r) => {
@@ -139,7 +142,7 @@ export function registerEval(program: Command): void {
         startedAt,
         elapsedS: Math.round((Date.now() - t0) / 1000),
         machine: await machineFacts(),
-        config: { workloads: workloads.map((w) => w.name), modes, links: links.map((l) => l.name), runs, memMiB: o.mem, timeLimitS, warmupMs: o.warmup },
+        config: { workloads: workloads.map((w) => w.name), modes, links: links.map((l) => l.name), runs, memMiB: o.mem, timeLimitS, warmupMs: o.warmup, prefault: o.prefault === true },
         workloadDefinitions: Object.fromEntries(workloads.map((w) => [w.name, { guest: w.guest, args: w.args, writes: w.writes }])),
       };
       fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify(summaryJson(cells, meta), null, 2) + '\n');

@@ -16,9 +16,10 @@ export function registerMigrate(program: Command): void {
     .option('--batch-pages <n>', 'pages per frame', intOption(1, 65535), 256)
     .option('--no-model', 'adaptive codec without the link/CPU cost model (the page classifier alone)')
     .option('--direct', 'bypass mecom: plain QEMU migration, for comparison')
+    .option('--prefault', "preallocate the destination's guest RAM before the transfer: its page faults (huge-page clears) leave the migration, and its RAM is committed in full first")
     .option('--timeout <s>', 'give up (source keeps running) after this many seconds', intOption(1), 300)
     .option('--json', 'print the result as JSON on stdout')
-    .action(async (o: { from: string; to: string; downtimeLimit?: number; bandwidth?: number; codec: CodecPolicy; batchPages: number; model?: boolean; direct?: boolean; timeout: number; json?: boolean }) => {
+    .action(async (o: { from: string; to: string; downtimeLimit?: number; bandwidth?: number; codec: CodecPolicy; batchPages: number; model?: boolean; direct?: boolean; prefault?: boolean; timeout: number; json?: boolean }) => {
       const view = progressView(o.direct ? 'plain' : 'mecom');
       // Ctrl-C cancels cleanly: the orchestrator rolls back and the source keeps running.
       const interrupt = new AbortController();
@@ -32,6 +33,7 @@ export function registerMigrate(program: Command): void {
           transport: o.direct ? { kind: 'direct' } : { kind: 'mecom', policy: o.codec, batchPages: o.batchPages, model: o.model !== false },
           downtimeLimitMs: o.downtimeLimit,
           bandwidthMBps: o.bandwidth,
+          prefaultDestination: o.prefault === true,
           timeoutMs: o.timeout * 1000,
           onProgress: (p) => view.update(p),
           signal: interrupt.signal,
@@ -43,7 +45,8 @@ export function registerMigrate(program: Command): void {
             `migrated and verified: total ${r.totalMs} ms, downtime ${r.downtimeMs} ms, ${r.rounds} rounds, ` +
               `${(r.wireBytes / 1e6).toFixed(1)} MB on the wire for ${(r.ramBytes / 1e6).toFixed(0)} MB of RAM ` +
               `(QEMU wrote ${(r.qemuBytes / 1e6).toFixed(1)} MB); pages by codec ${JSON.stringify(r.pagesByCodec)}; ` +
-              `destination resumed ${r.switchover.resumed} ms after the source completed\n`,
+              `destination resumed ${r.switchover.resumed} ms after the source completed` +
+              (r.prefaultMs !== undefined ? `; its RAM was preallocated in ${r.prefaultMs} ms before the transfer` : '') + '\n',
           );
         }
       } finally {

@@ -25,6 +25,8 @@ export interface EvalConfig {
   /** Per-run limit on the migration itself (s); past it the run is ok:false, converged:false. */
   timeLimitS: number;
   warmupMs: number;
+  /** Preallocate each destination's RAM before its migration, in every mode alike. */
+  prefault?: boolean;
   /** Rows are appended here as JSON lines as they come. */
   rowsPath?: string;
   onRow?: (row: EvalRow, index: number, total: number) => void;
@@ -104,6 +106,7 @@ async function runOne(a: { cfg: EvalConfig; run: number; link: EvalLink; workloa
       memMiB: cfg.memMiB,
       transport: setup.transport,
       warmupMs: cfg.warmupMs,
+      prefaultDestination: cfg.prefault,
       timeoutMs: cfg.timeLimitS * 1000,
       destNetns: netns?.ns,
       destHost: netns?.nsIp,
@@ -135,7 +138,7 @@ async function runOne(a: { cfg: EvalConfig; run: number; link: EvalLink; workloa
       ok,
       ...(ok ? {} : { error: `destination check failed: checker ${result.guest.checkerOk ? 'OK' : 'BAD or silent'}, counter ${result.guest.continued ? 'continued' : `did not continue (source last ${result.guest.sourceLastCounter}, destination first ${result.guest.destFirstCounter})`}` }),
       wireCountedOn: crossed !== undefined ? 'veth' : 'transport',
-      notes: { ...notes, qemuBytes: result.qemuBytes, pagesByCodec: result.pagesByCodec, agentCpuSeconds: result.agentCpuSeconds, switchoverMs: result.switchover, modelBound: (result.model as { bound?: string } | undefined)?.bound, sourceLastCounter: result.guest.sourceLastCounter, destFirstCounter: result.guest.destFirstCounter },
+      notes: { ...notes, qemuBytes: result.qemuBytes, pagesByCodec: result.pagesByCodec, agentCpuSeconds: result.agentCpuSeconds, agentStreamCpuSeconds: result.agentStreamCpuSeconds, prefaultMs: result.prefaultMs, switchoverMs: result.switchover, modelBound: (result.model as { bound?: string } | undefined)?.bound, sourceLastCounter: result.guest.sourceLastCounter, destFirstCounter: result.guest.destFirstCounter },
     };
   }
   const timedOut = error instanceof MecomError && error.code === 'MECOM_MIGRATE_TIMEOUT';

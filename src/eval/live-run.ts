@@ -22,6 +22,8 @@ export interface LiveRunOptions {
   warmupMs?: number;
   downtimeLimitMs?: number;
   bandwidthMBps?: number;
+  /** Preallocate the destination's RAM before migrating (MigrateOptions.prefaultDestination). */
+  prefaultDestination?: boolean;
   timeoutMs?: number;
   workDir?: string;
   onProgress?: MigrateOptions['onProgress'];
@@ -74,6 +76,7 @@ export async function liveRun(opts: LiveRunOptions): Promise<LiveRunResult> {
         transport: opts.transport,
         downtimeLimitMs: opts.downtimeLimitMs,
         bandwidthMBps: opts.bandwidthMBps,
+        prefaultDestination: opts.prefaultDestination,
         timeoutMs: opts.timeoutMs,
         onProgress: opts.onProgress,
         onStarted: opts.onStarted,

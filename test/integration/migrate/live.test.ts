@@ -11,20 +11,27 @@ import { liveRun } from '../../../src/eval/live-run.js';
 const cases = [
   // Loopback outruns the codecs: the model may send everything raw (pass-through frames), but
   // never much more than QEMU's own stream (32 bytes of frame per batch).
-  { workload: 'memwrite', workloadArgs: undefined, bandwidthMBps: undefined, maxWirePerStream: 1.02 },
+  // This one also preallocates the destination's RAM first (mecom migrate --prefault).
+  { workload: 'memwrite', workloadArgs: undefined, bandwidthMBps: undefined, maxWirePerStream: 1.02, prefault: true },
   // QEMU capped at 40 MB/s is the limit: every plan keeps up, and the model must take the one
   // with the fewest wire bytes, i.e. compress (memwrite's mixed content shrinks 1.6-2x). Its
   // working set is rewritten at 8 MiB/s (the eval's memwrite-slow): at the default 32 MiB/s a
   // 40 MB/s migration takes many rounds. Not idle: the first 40% of its stream (compressed
   // kernel and initramfs, random check data) does not shrink, and one run in four stayed raw
   // long enough to miss 0.8x.
-  { workload: 'memwrite', workloadArgs: { size: '64M', rate: '8M' }, bandwidthMBps: 40, maxWirePerStream: 0.8 },
+  { workload: 'memwrite', workloadArgs: { size: '64M', rate: '8M' }, bandwidthMBps: 40, maxWirePerStream: 0.8, prefault: false },
 ];
 
 for (const c of cases) {
-  test(`a ${c.workload}${c.workloadArgs ? ` (rewriting at ${c.workloadArgs.rate}/s)` : ''} guest migrates through mecom${c.bandwidthMBps ? ` (QEMU capped at ${c.bandwidthMBps} MB/s)` : ''}, verified, and runs on`, { timeout: 240_000 }, async () => {
-    const r = await liveRun({ workload: c.workload, workloadArgs: c.workloadArgs, memMiB: 256, transport: { kind: 'mecom', policy: 'adaptive' }, warmupMs: 2000, timeoutMs: 120_000, bandwidthMBps: c.bandwidthMBps });
+  test(`a ${c.workload}${c.workloadArgs ? ` (rewriting at ${c.workloadArgs.rate}/s)` : ''} guest migrates through mecom${c.bandwidthMBps ? ` (QEMU capped at ${c.bandwidthMBps} MB/s)` : ''}${c.prefault ? ' onto a preallocated destination' : ''}, verified, and runs on`, { timeout: 240_000 }, async () => {
+    const r = await liveRun({ workload: c.workload, workloadArgs: c.workloadArgs, memMiB: 256, transport: { kind: 'mecom', policy: 'adaptive' }, warmupMs: 2000, timeoutMs: 120_000, bandwidthMBps: c.bandwidthMBps, prefaultDestination: c.prefault });
     assert.equal(r.verified, true);
+    assert.equal(r.prefaultMs !== undefined, c.prefault, `prefaultMs ${r.prefaultMs}`);
+    // Stream CPU is counted from each agent's first stream byte on, so start-up is not in it.
+    const sc = r.agentStreamCpuSeconds;
+    assert.ok(sc?.send && sc.receive && r.agentCpuSeconds, `stream CPU ${JSON.stringify(sc)}`);
+    assert.ok(sc.send.user + sc.send.system > 0 && sc.send.user + sc.send.system < r.agentCpuSeconds.send, `send ${JSON.stringify(sc.send)} vs ${r.agentCpuSeconds.send}`);
+    assert.ok(sc.receive.user + sc.receive.system > 0 && sc.receive.user + sc.receive.system < r.agentCpuSeconds.receive, `receive ${JSON.stringify(sc.receive)} vs ${r.agentCpuSeconds.receive}`);
     assert.equal(r.guest.checkerOk, true, 'checker printed BAD or the destination printed nothing');
     assert.equal(r.guest.continued, true, `destination counter ${r.guest.destFirstCounter} does not continue source ${r.guest.sourceLastCounter}`);
     assert.ok(r.ramBytes >= 256 * 1024 * 1024, `RAM ${r.ramBytes}`);
