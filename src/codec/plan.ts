@@ -58,6 +58,19 @@ const SOURCE_TIE_CPU_SHARE = 0.5;
 const SOURCE_TIE_CONTENDED_SHARE = 0.25;
 const SOURCE_TIE_MIN_CORES = 0.95;
 
+/**
+ * ... and on less than this much of a core, none: the tie goes to the least CPU (all raw). A
+ * QEMU that paces the stream while the host has under ~half a core idle is, on the evidence,
+ * starved rather than capped: on this 2-core host at 10 Gbit/s, the source QEMU's migration
+ * thread spends most of its first round clearing transparent huge pages as it reads guest RAM
+ * (a core's worth), its stream then arrives at 30-130 MB/s of mostly zero-page records, and the
+ * model, told 0.1-0.55 of a core was idle, compressed a quarter-core's worth at that "pace".
+ * Those runs' agents used twice the CPU of the all-raw ones and were the slowest (docs/
+ * benchmarks.md "Session 11"). A QEMU capped at 40 MB/s on the same host leaves 0.7-1 core
+ * idle in nine samples of ten, so its ties still compress.
+ */
+const SOURCE_TIE_MIN_SPARE_CORES = 0.6;
+
 /** Page-table entry per page, charged to every choice. */
 export const ENTRY_PER_BYTE = 16 / 4096;
 
@@ -133,8 +146,8 @@ function singleCodec(est: Estimates, plan: Plan): number {
  * the best, the one that puts the fewest bytes on the wire wins: when neither the link nor the
  * CPU is the limit, compression is free and a smaller stream is kinder to the network. When
  * QEMU is the limit, "free" means keeping at most SOURCE_TIE_CPU_SHARE of the CPU budget busy
- * (a quarter on less than a whole core, SOURCE_TIE_CONTENDED_SHARE); other such ties go to the
- * fewest CPU seconds.
+ * (a quarter on less than a whole core, SOURCE_TIE_CONTENDED_SHARE, nothing on less than
+ * SOURCE_TIE_MIN_SPARE_CORES); other such ties go to the fewest CPU seconds.
  *
  * `mixedMargin`: a plan that uses two or more codecs (raw aside) must beat the best plan with one
  * codec by this fraction to be chosen. A one-codec plan is measured whole on every batch it
@@ -179,6 +192,7 @@ export function bestPlan(est: Estimates, linkBps: number, cpus: number, toleranc
 
 /** Whether a source-bound plan leaves the CPU spare enough to be picked for fewer wire bytes. */
 export function spareForTie(r: PlanResult, cpus: number): boolean {
+  if (cpus < SOURCE_TIE_MIN_SPARE_CORES) return false;
   return r.cpuShare <= (cpus >= SOURCE_TIE_MIN_CORES ? SOURCE_TIE_CPU_SHARE : SOURCE_TIE_CONTENDED_SHARE);
 }
 

@@ -378,7 +378,7 @@ test('CostModel: near-equal plans do not alternate (hysteresis)', () => {
   }
 });
 
-test('cost model: with QEMU the limit, fewer wire bytes win only on half of a whole idle core, a quarter of a contended one', () => {
+test('cost model: with QEMU the limit, fewer wire bytes win only on half of a whole idle core, a quarter of a contended one, none of under 0.6 of a core', () => {
   const est = fixedEstimates();
   const link = 10e9 / 8;
   // QEMU at 100 MB/s: zstd-group for words and text (~280 MB/s a core) keeps ~0.3 of a core busy.
@@ -400,6 +400,13 @@ test('cost model: with QEMU the limit, fewer wire bytes win only on half of a wh
   // A tenth of a core: nothing fits, the least CPU wins: all raw.
   const busy = bestPlan(est, link, 0.1, 0.03, undefined, 100e6);
   assert.deepEqual(busy.plan, [0, 0, 0]);
+  // Half a core: a codec at a 20 MB/s QEMU's pace would keep under a quarter of it busy, but
+  // a QEMU that slow beside so little idle CPU is starved, not capped: all raw.
+  for (const cpus of [0.3, 0.5, 0.59]) {
+    const starved = bestPlan(est, link, cpus, 0.03, undefined, 20e6);
+    assert.equal(starved.bound, 'source');
+    assert.deepEqual(starved.plan, [0, 0, 0], `on ${cpus} of a core`);
+  }
   // QEMU capped at 20 MB/s: a codec at that pace fits in a quarter of the same 0.8 of a core.
   const capped = bestPlan(est, link, 0.8, 0.03, undefined, 20e6);
   assert.equal(capped.bound, 'source');
