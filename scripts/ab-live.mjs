@@ -6,6 +6,7 @@
 //            mecom-unix (QEMU -> mecom send over a unix-domain socket),
 //            VARIANT:N runs the agents at nice N (default 10; mecom:0 = QEMU's priority),
 //            or a fixed codec policy (zero, wkdm, lz4, zstd, lz4-group, zstd-group).
+// Set MECOM_MIN_RELAY=FILE to run another relay script (same arguments and output) for `relay`.
 // Set MECOM_AB_PREFAULT=1 to preallocate every destination's RAM first (mecom migrate --prefault).
 // Set MECOM_MODEL_TRACE=FILE to trace the cost model of every mecom run into FILE.
 import { liveRun } from '../dist/src/eval/live-run.js';
@@ -15,7 +16,7 @@ import { findWorkload } from '../dist/src/eval/workloads.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const MIN_RELAY = fileURLToPath(new URL('./min-relay.mjs', import.meta.url));
+const MIN_RELAY = process.env.MECOM_MIN_RELAY ?? fileURLToPath(new URL('./min-relay.mjs', import.meta.url));
 
 /** Start a min-relay (inside `netns` if given) forwarding to `to`; resolves with its port and its CPU report. */
 function startRelay(host, to, nice, netns) {
