@@ -6,7 +6,7 @@
  * of guest-physical space makes the kernel allocate and clear a whole huge page — on the
  * loader's thread, in the middle of the migration. Measured on this project's 2-core test host
  * (docs/benchmarks.md "Session 11"): `clear_page_erms` was the destination QEMU's top symbol in
- * a plain migration, ~0.8 s of kernel time for a 512 MiB guest, more than its whole share of
+ * a plain migration, ~0.9 s of kernel time for a 512 MiB guest, more than its whole share of
  * the transfer. QEMU can do that work up front: a memory backend's `prealloc` property may be
  * switched on at run time (backends/hostmem.c), and the machine's RAM is such a backend
  * (`/objects/pc.ram` for `-m`, or the `-machine memory-backend=` the user named).
