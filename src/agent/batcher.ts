@@ -8,12 +8,18 @@
  * `onFrame` gets the frames in submission order whichever form they took (pass-through frames
  * are ready at once, the workers' later): the order is kept here by sequence number, not left
  * to how many promise hops each path takes.
+ *
+ * With a StreamDigest (src/agent/stream-digest.ts), pass-through frames get chained checksums:
+ * the digest of the stream through the frame's end, from the sender's one pass over QEMU's bytes,
+ * instead of a second pass over the frame.
  */
 import type { StreamSink } from '../qemu/stream-parser.js';
+import { PAGE_SIZE } from '../codec/ids.js';
 import { BatchBuilder } from '../wire/batch.js';
 import { SpanFrameBuilder } from '../wire/span-frame.js';
 import type { EncodePool } from '../wire/codec-pool.js';
 import { BufferPool } from '../wire/buffer-pool.js';
+import type { StreamDigest } from './stream-digest.js';
 
 /** What the batcher needs of the encode pool (the warm-up, src/agent/warmup.ts, stands in for it). */
 export type FrameSubmitter = Pick<EncodePool, 'nextRoute' | 'submitFrame' | 'submitReturning' | 'submitAside'>;
@@ -39,6 +45,8 @@ export class Batcher implements StreamSink {
   private submitted = 0;
   private delivered = 0;
   private readonly ready = new Map<number, Uint8Array>();
+  /** Stream bytes handed to this sink so far (the end of the last frame cut, or past it). */
+  private handed = 0;
 
   /**
    * `onFull` runs when a batch has its pages or the stream reached a boundary (submit then);
@@ -50,6 +58,7 @@ export class Batcher implements StreamSink {
     private readonly onFull: () => void,
     private readonly onFrame: (frame: Uint8Array) => void,
     private readonly onError: (err: unknown) => void,
+    private readonly digest?: StreamDigest,
   ) {
     this.builder = new BatchBuilder(batchPages);
     this.spanBuffers = new BufferPool(1);
@@ -78,9 +87,17 @@ export class Batcher implements StreamSink {
     return this.mode !== Mode.None;
   }
 
+  /** Stream bytes handed to this sink so far. */
+  get handedOut(): number {
+    return this.handed;
+  }
+
   glue(buf: Uint8Array, start: number, end: number): void {
     if (this.mode === Mode.None) this.start();
-    if (this.mode === Mode.Pool) return this.builder.appendGlue(buf, start, end);
+    if (this.mode === Mode.Pool) {
+      this.handed += end - start;
+      return this.builder.appendGlue(buf, start, end);
+    }
     // A pass-through frame is cut at its span limit, inside glue too (a run of zero-page records).
     const room = this.span.room();
     const stop = end - start <= room ? end : start + room;
@@ -96,6 +113,7 @@ export class Batcher implements StreamSink {
   }
 
   page(buf: Uint8Array, start: number, addr: number): void {
+    this.handed += PAGE_SIZE;
     if (this.mode === Mode.None) this.start();
     if (this.mode === Mode.Pool) {
       this.builder.appendPage(buf, start, addr);
@@ -107,7 +125,9 @@ export class Batcher implements StreamSink {
     if (this.span.isFull()) this.onFull();
   }
 
+  /** Every glue byte of a pass-through frame goes through here (`handed` then ends where the frame does). */
   private passGlue(buf: Uint8Array, start: number, end: number): void {
+    this.handed += end - start;
     this.span.appendGlue(buf, start, end);
     if (this.mode === Mode.PassProbe) this.builder.appendGlue(buf, start, end);
   }
@@ -124,7 +144,7 @@ export class Batcher implements StreamSink {
     if (mode === Mode.Pass || mode === Mode.PassProbe) {
       const pages = this.span.pageCount;
       const ram = this.span.spanLength;
-      frame = this.pool.submitFrame(this.span.take(), pages, ram);
+      frame = this.pool.submitFrame(this.span.take(this.digest?.at(this.handed)), pages, ram);
       if (mode === Mode.PassProbe) this.probeAside();
     } else if (mode === Mode.Pool) {
       // The batch's buffers are transferred to a worker and come back with the frame for reuse.

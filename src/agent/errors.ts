@@ -20,4 +20,6 @@ export const AgentCodes = {
   address: 'MECOM_AGENT_ADDRESS',
   /** Something arrived that the current state does not allow. */
   protocol: 'MECOM_AGENT_PROTOCOL',
+  /** An invariant of the agent's own code broke (a bug): the migration stops, the source keeps running. */
+  internal: 'MECOM_AGENT_INTERNAL',
 } as const;

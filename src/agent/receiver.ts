@@ -10,7 +10,9 @@
  *                              fails its load instead of running on unverified memory
  *
  * No byte of a frame reaches QEMU before that frame's checksum is verified. The whole-stream
- * digest proves nothing was lost, added or reordered between frames.
+ * digest proves nothing was lost, added or reordered between frames. A frame with a chained
+ * checksum (src/wire/stream-chain.ts) is verified against that digest, in stream order, right
+ * before its span is written: one hash pass over its bytes serves both checks.
  *
  * Frames are decoded on a DecodePool (worker threads, src/wire/codec-pool.ts) and written to QEMU
  * in arrival order. We stop reading from the sender while QEMU's socket is full or the pool holds
@@ -29,6 +31,7 @@ import { AgentCodes, AgentError } from './errors.js';
 import { BufferPool } from '../wire/buffer-pool.js';
 import { Peer } from './peer.js';
 import { settleDetachProtector } from '../wire/detach-protector.js';
+import { type ChainCheck, verifyChained } from '../wire/stream-chain.js';
 
 export interface ReceiverOptions {
   /** Where `mecom send` connects. Port 0 picks a free port. */
@@ -196,11 +199,11 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     // when the span is a view of it, once QEMU's socket is done with the span. A frame for the
     // workers moves to one instead of being copied (`transfer`; only our own buffers, never a
     // view of Node's shared read slabs).
-    this.pool.submit(bytes, { owned: true, transfer: this.frameBuffers.owns(bytes) }).then(
-      ({ span, pageCount }) => {
-        if (span.buffer === bytes.buffer) return this.onDecoded(span, pageCount, () => this.frameBuffers.release(bytes));
+    this.pool.submit(bytes, { owned: true, transfer: this.frameBuffers.owns(bytes), deferChained: true }).then(
+      ({ span, pageCount, chained }) => {
+        if (span.buffer === bytes.buffer) return this.onDecoded(span, pageCount, chained, () => this.frameBuffers.release(bytes));
         this.frameBuffers.release(bytes);
-        this.onDecoded(span, pageCount);
+        this.onDecoded(span, pageCount, chained);
       },
       (err) => {
         this.frameBuffers.release(bytes);
@@ -210,13 +213,24 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     this.updatePause();
   }
 
-  /** `written`: runs once QEMU's socket is done with `span`. */
-  private onDecoded(span: Uint8Array, pageCount: number, written?: () => void): void {
+  /**
+   * `span` in stream order; `chained`: its frame's check, still to run (with the digest through
+   * this span); `written`: runs once QEMU's socket is done with `span`.
+   */
+  private onDecoded(span: Uint8Array, pageCount: number, chained: ChainCheck | undefined, written?: () => void): void {
     if (this.state !== 'streaming') return;
+    this.digest.update(span);
+    if (chained) {
+      try {
+        verifyChained(chained, this.digest.digest());
+      } catch (err) {
+        written?.();
+        return this.fail(asMecomError(err));
+      }
+    }
     this.frames++;
     this.pages += pageCount;
     this.streamBytes += span.byteLength;
-    this.digest.update(span);
     const queued = written ? this.qemu!.write(span, written) : this.qemu!.write(span);
     if (!queued && this.qemu!.writableLength > QEMU_QUEUE_BYTES && !this.qemuFull) {
       this.qemuFull = true;

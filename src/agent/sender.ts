@@ -22,7 +22,6 @@
  */
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
-import { Xxh64 } from '@node-rs/xxhash';
 import { MecomError, asMecomError } from '../errors.js';
 import { QemuStreamParser } from '../qemu/stream-parser.js';
 import type { CodecPolicy } from '../wire/frame-encode.js';
@@ -36,6 +35,7 @@ import { Peer } from './peer.js';
 import { readIntoBuffer } from './read-buffer.js';
 import { ModelFeed } from './model-feed.js';
 import { Batcher } from './batcher.js';
+import { StreamDigest } from './stream-digest.js';
 import { warmUpCostModel, warmUpStreamPath } from './warmup.js';
 import { LinkTest } from './link-test.js';
 import { QemuGate } from './qemu-gate.js';
@@ -93,7 +93,8 @@ export class Sender extends EventEmitter<SenderEvents> {
   private server?: net.Server;
   private peer?: Peer;
   private qemu?: net.Socket;
-  private readonly digest = new Xxh64();
+  /** The one hashing pass over QEMU's bytes: END's digest and the pass-through frames' chained checksums. */
+  private readonly digest = new StreamDigest();
   private streamBytes = 0;
   private frames = 0;
   private qemuReads = 0;
@@ -124,7 +125,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     });
     this.pool.onAvailable(() => this.gate?.update());
     if (this.pool.model) this.feed = new ModelFeed(this.pool.model, this.pool.threads, opts.trials === true);
-    this.batcher = new Batcher(this.pool, opts.batchPages, () => this.flush(), (frame) => this.writeFrame(frame), (err) => this.fail(asMecomError(err)));
+    this.batcher = new Batcher(this.pool, opts.batchPages, () => this.flush(), (frame) => this.writeFrame(frame), (err) => this.fail(asMecomError(err)), this.digest);
     this.parser = new QemuStreamParser(this.batcher);
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.done.catch(() => {}); // observed through fail(); avoid unhandled rejections
@@ -267,11 +268,12 @@ export class Sender extends EventEmitter<SenderEvents> {
     if (this.state !== 'streaming') return;
     this.streamBytes += chunk.length;
     this.qemuReads++;
-    this.digest.update(chunk);
     // The chunk is QEMU's socket's reused read buffer: intact until this returns, no longer.
+    this.digest.beginChunk(chunk);
     this.batcher.beginChunk(chunk);
     try {
       this.parser.push(chunk);
+      this.digest.endChunk(this.batcher.handedOut);
     } catch (err) {
       return this.fail(asMecomError(err));
     } finally {
@@ -295,7 +297,12 @@ export class Sender extends EventEmitter<SenderEvents> {
     // END goes after the last frame: wait until every batch in the pool was written.
     this.pool.drained().then(() => {
       if (this.state !== 'draining') return;
-      const digest = this.digest.digest().toString(16).padStart(16, '0');
+      let digest: string;
+      try {
+        digest = this.digest.final().toString(16).padStart(16, '0');
+      } catch (err) {
+        return this.fail(asMecomError(err));
+      }
       this.peer!.send({ type: ControlType.End, body: { streamBytes: this.streamBytes, digest, frames: this.frames } });
     });
   }
@@ -304,7 +311,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     if (this.state !== 'draining') {
       return this.fail(new AgentError(AgentCodes.protocol, `VERIFIED arrived in state ${this.state}`));
     }
-    const mine = this.digest.digest().toString(16).padStart(16, '0');
+    const mine = this.digest.final().toString(16).padStart(16, '0');
     if (streamBytes !== this.streamBytes || digest !== mine) {
       return this.fail(new AgentError(AgentCodes.digest, `receiver verified ${streamBytes} bytes / ${digest}, sender sent ${this.streamBytes} / ${mine}`));
     }

@@ -13,12 +13,12 @@
  * at once, not encoded), so
  * nothing of it reaches the real pool, its counters or the cost model.
  */
-import { Xxh64 } from '@node-rs/xxhash';
 import { QemuStreamParser } from '../qemu/stream-parser.js';
 import { synthStream } from '../qemu/stream-synth.js';
 import type { Batch } from '../wire/batch.js';
 import type { BatchRoute } from '../wire/codec-pool.js';
 import { Batcher, type FrameSubmitter } from './batcher.js';
+import { StreamDigest } from './stream-digest.js';
 import { settleDetachProtector } from '../wire/detach-protector.js';
 import { CostModel } from '../codec/cost-model.js';
 
@@ -70,20 +70,21 @@ export async function warmUpStreamPath(batchPages: number, budgetMs = 60): Promi
   let frames = 0;
   let pass = 0;
   for (; pass === 0 || performance.now() - t0 < budgetMs; pass++) {
-    const digest = new Xxh64();
+    const digest = new StreamDigest();
     let batcher: Batcher;
     const deliveredAll = new Promise<void>((resolve, reject) => {
       batcher = new Batcher(new WarmupSubmitter(8), batchPages, () => batcher.submit(), (f) => {
         frames++;
         batcher.release(f);
-      }, reject);
+      }, reject, digest);
       const parser = new QemuStreamParser(batcher);
       const size = chunkSizes[pass % chunkSizes.length];
       for (let at = 0; at < stream.length; at += size) {
         const chunk = stream.subarray(at, Math.min(stream.length, at + size));
-        digest.update(chunk);
+        digest.beginChunk(chunk);
         batcher.beginChunk(chunk);
         parser.push(chunk);
+        digest.endChunk(batcher.handedOut);
         batcher.endChunk();
       }
       parser.end();
@@ -92,7 +93,7 @@ export async function warmUpStreamPath(batchPages: number, budgetMs = 60): Promi
       setImmediate(resolve);
     });
     await deliveredAll;
-    digest.digest();
+    digest.final();
     bytes += stream.length;
   }
   return { passes: pass, bytes, frames, ms: performance.now() - t0 };

@@ -23,6 +23,7 @@ import type { CodecPolicy } from './frame-encode.js';
 import { OrderedPool, PoolCodes } from './worker-pool.js';
 import type { MecomError } from '../errors.js';
 import { FrameDecoder } from './frame-decode.js';
+import type { ChainCheck } from './stream-chain.js';
 import { ENTRY_CODEC, FRAME_HEADER_LENGTH, FRAME_MAX_PAGES, OFF_PAGE_COUNT, PAGE_ENTRY_LENGTH } from './frame-format.js';
 import { CodecId } from '../codec/ids.js';
 import { CostModel, type CodecChoice, type EncodeMeasure, type ModelSnapshot } from '../codec/cost-model.js';
@@ -89,7 +90,13 @@ interface EncodeResult { frame: Uint8Array; batch: Batch; measure: EncodeMeasure
 export interface Encoded { frame: Uint8Array; batch: Batch }
 /** How a producer sends a batch (EncodePool.nextRoute). */
 export type BatchRoute = 'pass' | 'pass-probe' | 'pool';
-interface DecodeResult { span: Uint8Array; pageCount: number; frameLength: number }
+interface DecodeResult {
+  span: Uint8Array;
+  pageCount: number;
+  frameLength: number;
+  /** A frame with a chained checksum, decoded with `deferChained`: the span is unverified until `verifyChained`. */
+  chained?: ChainCheck;
+}
 
 /**
  * True if a well-formed frame's page table holds only RAW, ZERO and FILL pages (decoding it is a
@@ -326,17 +333,23 @@ export class DecodePool {
    * (then its whole ArrayBuffer is moved to the worker). A frame of raw, zero and fill pages only
    * is decoded right here, before `submit` returns (the caller may reuse its bytes at once,
    * unless it set `owned`: then it promises never to modify the frame, and a frame of glue only
-   * resolves with a view of it instead of a copy).
+   * resolves with a view of it instead of a copy). `deferChained`: a frame with a chained
+   * checksum resolves unverified, with its check in `chained` (FrameDecoder's DecodeOptions);
+   * without it, such a frame is refused.
    */
-  submit(frame: Uint8Array, opts: { transfer?: boolean; owned?: boolean } = {}): Promise<{ span: Uint8Array; pageCount: number }> {
+  submit(frame: Uint8Array, opts: { transfer?: boolean; owned?: boolean; deferChained?: boolean } = {}): Promise<{ span: Uint8Array; pageCount: number; chained?: ChainCheck }> {
     if (onlyCopies(frame)) {
       // Raw, zero and fill pages only: decoding is a copy, cheaper here than the trip to a
       // worker (copy in, two messages, copy out). Settles in order with the workers' jobs.
       return this.pool.runHere(() => {
-        const d = (this.here ??= new FrameDecoder({ maxLength: this.maxLength })).decode(frame);
+        const d = (this.here ??= new FrameDecoder({ maxLength: this.maxLength })).decode(frame, { deferChained: opts.deferChained });
         // A frame of glue only decodes to a view of itself: no copy if the caller gave it away.
         const own = opts.owned && d.span.buffer === frame.buffer;
-        return { span: own ? d.span : copyBytes(d.span), pageCount: d.pageCount, frameLength: d.frameLength };
+        const r: DecodeResult = { span: own ? d.span : copyBytes(d.span), pageCount: d.pageCount, frameLength: d.frameLength };
+        // The check's header must outlive the frame only as long as the frame itself: a view
+        // when the caller owns the frame, else a copy.
+        if (d.chained) r.chained = { header: own ? d.chained.header : copyBytes(d.chained.header), checksum: d.chained.checksum };
+        return r;
       });
     }
     const f = opts.transfer ? frame : copyBytes(frame);

@@ -2,7 +2,9 @@
  * FrameDecoder: one frame -> the exact stream span it covers. Checks the
  * rules of docs/frame-format.md, "Decoder rejection rules", in document order
  * and throws a WireError at the first one broken; nothing is returned unless
- * the frame's xxhash64 matches.
+ * the frame's xxhash64 matches, except a frame with a chained checksum when the
+ * caller asks for it (`deferChained`): its check needs the stream digest, which
+ * only the caller has (src/wire/stream-chain.ts).
  */
 import { xxh64 } from '@node-rs/xxhash';
 import { uncompressSync as lz4Uncompress } from 'lz4-napi';
@@ -12,12 +14,21 @@ import { WKDM_FULL_START } from '../codec/wkdm.js';
 import { FILL_PAYLOAD_LENGTH } from '../codec/fill.js';
 import { ZstdContext } from '../codec/zstd.js';
 import { WireCodes, WireError } from './errors.js';
+import type { ChainCheck } from './stream-chain.js';
 import {
   ENTRY_ADDR_HI, ENTRY_ADDR_LO, ENTRY_CODEC, ENTRY_GLUE_BEFORE, ENTRY_LENGTH, ENTRY_RESERVED,
-  FLAG_GLUE_ZSTD, FLAGS_KNOWN, FRAME_CHECKSUM_LENGTH, FRAME_HEADER_LENGTH, FRAME_MAGIC_U32, FRAME_MAX_ADDR,
+  FLAG_GLUE_ZSTD, FLAG_STREAM_CHAIN, FLAGS_KNOWN, FRAME_CHECKSUM_LENGTH, FRAME_HEADER_LENGTH, FRAME_MAGIC_U32, FRAME_MAX_ADDR,
   FRAME_MAX_GLUE, FRAME_MAX_LENGTH, FRAME_MAX_PAGES, FRAME_MIN_LENGTH, FRAME_VERSION, OFF_FLAGS, OFF_GLUE_LENGTH,
   GROUP_BLOCK_PREFIX, OFF_GLUE_STORED, OFF_LENGTH, OFF_MAGIC, OFF_PAGE_COUNT, OFF_RESERVED, OFF_VERSION, PAGE_ENTRY_LENGTH,
 } from './frame-format.js';
+
+export interface DecodeOptions {
+  /**
+   * Return a frame with a chained checksum unverified, its check in `chained`; the caller must
+   * run `verifyChained` before using the span. Without it such a frame is refused (R10).
+   */
+  deferChained?: boolean;
+}
 
 export interface DecodedFrame {
   /**
@@ -28,6 +39,8 @@ export interface DecodedFrame {
   pageCount: number;
   glueLength: number;
   frameLength: number;
+  /** Set for a frame with a chained checksum (only with `deferChained`): the span is NOT verified yet. */
+  chained?: ChainCheck;
 }
 
 export interface FrameDecoderOptions {
@@ -67,7 +80,7 @@ export class FrameDecoder {
     this.maxLength = Math.min(opts.maxLength ?? FRAME_MAX_LENGTH, FRAME_MAX_LENGTH);
   }
 
-  decode(frame: Uint8Array): DecodedFrame {
+  decode(frame: Uint8Array, opts: DecodeOptions = {}): DecodedFrame {
     const size = frame.length;
     const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
     // R1 truncated header / R2 magic
@@ -95,6 +108,11 @@ export class FrameDecoder {
     if (glueLength > FRAME_MAX_GLUE) throw new WireError(WireCodes.length, `glue length ${glueLength} exceeds ${FRAME_MAX_GLUE}`, { offset: OFF_GLUE_LENGTH, received: glueLength });
     const glueStored = dv.getUint32(OFF_GLUE_STORED, true);
     const glueZ = (flags & FLAG_GLUE_ZSTD) !== 0;
+    // "Chained checksum": only a frame of glue only, stored verbatim, may carry one.
+    const chainedSum = (flags & FLAG_STREAM_CHAIN) !== 0;
+    if (chainedSum && (n !== 0 || glueZ)) {
+      throw new WireError(WireCodes.reserved, `flag STREAM_CHAIN on a frame with ${n} pages${glueZ ? ' and zstd glue' : ''}`, { offset: OFF_FLAGS });
+    }
     if (glueZ ? glueStored === 0 || glueStored >= glueLength : glueStored !== glueLength) {
       throw new WireError(WireCodes.length, `stored glue length ${glueStored} is illegal for glue of ${glueLength} bytes (${glueZ ? 'zstd' : 'plain'})`, { offset: OFF_GLUE_STORED });
     }
@@ -175,6 +193,11 @@ export class FrameDecoder {
     }
     if (n === 0 && !glueZ) {
       // "Frames of glue only": the span is the glue, verbatim; hand out a view of the frame.
+      if (chainedSum) {
+        const chained = { header: frame.subarray(0, FRAME_HEADER_LENGTH), checksum: dv.getBigUint64(payloadEnd, true) };
+        if (opts.deferChained) return { span: glue, pageCount: 0, glueLength, frameLength, chained };
+        throw new WireError(WireCodes.checksum, 'frame has a chained checksum, which needs the stream digest: decode it with deferChained and verifyChained', { offset: payloadEnd });
+      }
       verifyChecksum(frame, dv, payloadEnd);
       return { span: glue, pageCount: 0, glueLength, frameLength };
     }

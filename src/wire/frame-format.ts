@@ -8,12 +8,12 @@ import { PAGE_SIZE } from '../codec/ids.js';
 export const FRAME_MAGIC = 'MCF1';
 export const FRAME_MAGIC_U32 = 0x3146434d; // "MCF1" read as u32 LE
 /** "Frame header": format version of this implementation ("Version and change log"). */
-export const FRAME_VERSION = 3;
+export const FRAME_VERSION = 4;
 /** "Frame header": fixed header size. */
 export const FRAME_HEADER_LENGTH = 24;
 /** "Page table": bytes per entry. */
 export const PAGE_ENTRY_LENGTH = 16;
-/** "Checksum": trailing xxhash64 (seed 0) of the frame bytes before it. */
+/** "Checksum": trailing xxhash64 (seed 0) of the frame bytes before it, or "Chained checksum". */
 export const FRAME_CHECKSUM_LENGTH = 8;
 /** "Limits": most pages in one frame. */
 export const FRAME_MAX_PAGES = 4096;
@@ -31,7 +31,9 @@ export const FRAME_MAX_ADDR = Number.MAX_SAFE_INTEGER - PAGE_SIZE;
 
 /** "Flags" bit table. */
 export const FLAG_GLUE_ZSTD = 0x01;
-export const FLAGS_KNOWN = FLAG_GLUE_ZSTD;
+/** "Chained checksum": the checksum binds the header to the stream digest through this frame. */
+export const FLAG_STREAM_CHAIN = 0x02;
+export const FLAGS_KNOWN = FLAG_GLUE_ZSTD | FLAG_STREAM_CHAIN;
 
 /** "Frame header" field offsets. */
 export const OFF_MAGIC = 0;

@@ -2,8 +2,9 @@
  * SpanFrameBuilder: the sender's pass-through. A batch the cost model would send all raw is
  * written as a frame of glue only (page count 0, docs/frame-format.md "Frames of glue only"):
  * the stream span verbatim, between the 24-byte header and the checksum. Built on the producer's
- * own thread straight from QEMU's chunks: one copy, one hash, no page table, no worker round
- * trip; and the receiver passes the verified span on as a view of the frame, without a copy.
+ * own thread straight from QEMU's chunks: one copy, no page table, no worker round
+ * trip, and with a chained checksum (src/wire/stream-chain.ts) no hash of its own; and the
+ * receiver passes the verified span on as a view of the frame, without a copy.
  *
  * On a link faster than the codecs, the CPU per byte is what limits a migration, and an all-raw
  * frame through the worker pool cost about three copies and two thread hops per byte on the
@@ -12,11 +13,12 @@
 import { xxh64 } from '@node-rs/xxhash';
 import { PAGE_SIZE } from '../codec/ids.js';
 import {
-  FRAME_CHECKSUM_LENGTH, FRAME_HEADER_LENGTH, FRAME_MAGIC_U32, FRAME_MAX_GLUE, FRAME_VERSION,
+  FLAG_STREAM_CHAIN, FRAME_CHECKSUM_LENGTH, FRAME_HEADER_LENGTH, FRAME_MAGIC_U32, FRAME_MAX_GLUE, FRAME_VERSION,
   OFF_FLAGS, OFF_GLUE_LENGTH, OFF_GLUE_STORED, OFF_LENGTH, OFF_MAGIC, OFF_PAGE_COUNT, OFF_RESERVED, OFF_VERSION,
 } from './frame-format.js';
 import { WireCodes, WireError } from './errors.js';
 import type { BufferPool } from './buffer-pool.js';
+import { chainedChecksum } from './stream-chain.js';
 
 /** Room for a batch's pages plus QEMU's page headers (8 bytes each, more for a block name). */
 function initialCapacity(maxPages: number): number {
@@ -105,8 +107,12 @@ export class SpanFrameBuilder {
   /**
    * Finish the frame: header, checksum. The returned bytes are the caller's (a fresh buffer is
    * started for the next frame, since the socket may still hold this one).
+   *
+   * `streamDigest`: the digest of the whole stream through this frame's last byte. Given, the
+   * frame gets a chained checksum (src/wire/stream-chain.ts) and this builds it without a pass
+   * over the span; without it, the checksum hashes the frame.
    */
-  take(): Uint8Array {
+  take(streamDigest?: bigint): Uint8Array {
     this.flushPending();
     const total = FRAME_HEADER_LENGTH + this.len + FRAME_CHECKSUM_LENGTH;
     const out = this.buf;
@@ -114,13 +120,14 @@ export class SpanFrameBuilder {
     dv.setUint32(OFF_MAGIC, FRAME_MAGIC_U32, true);
     dv.setUint32(OFF_LENGTH, total, true);
     out[OFF_VERSION] = FRAME_VERSION;
-    out[OFF_FLAGS] = 0;
+    out[OFF_FLAGS] = streamDigest === undefined ? 0 : FLAG_STREAM_CHAIN;
     dv.setUint16(OFF_RESERVED, 0, true);
     dv.setUint32(OFF_PAGE_COUNT, 0, true);
     dv.setUint32(OFF_GLUE_LENGTH, this.len, true);
     dv.setUint32(OFF_GLUE_STORED, this.len, true);
     const sumAt = total - FRAME_CHECKSUM_LENGTH;
-    dv.setBigUint64(sumAt, xxh64(out.subarray(0, sumAt), 0n), true);
+    const sum = streamDigest === undefined ? xxh64(out.subarray(0, sumAt), 0n) : chainedChecksum(out, streamDigest);
+    dv.setBigUint64(sumAt, sum, true);
     this.buf = this.newBuffer();
     this.len = 0;
     this.written = 0;

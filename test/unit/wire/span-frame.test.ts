@@ -8,7 +8,9 @@ import { SpanFrameBuilder } from '../../../src/wire/span-frame.js';
 import { FrameDecoder } from '../../../src/wire/frame-decode.js';
 import { DecodePool } from '../../../src/wire/codec-pool.js';
 import { WireCodes, WireError } from '../../../src/wire/errors.js';
-import { FRAME_CHECKSUM_LENGTH, FRAME_HEADER_LENGTH, OFF_PAGE_COUNT, OFF_GLUE_LENGTH, OFF_GLUE_STORED, OFF_FLAGS } from '../../../src/wire/frame-format.js';
+import { FLAG_STREAM_CHAIN, FRAME_CHECKSUM_LENGTH, FRAME_HEADER_LENGTH, OFF_PAGE_COUNT, OFF_GLUE_LENGTH, OFF_GLUE_STORED, OFF_FLAGS } from '../../../src/wire/frame-format.js';
+import { Xxh64, xxh64 } from '@node-rs/xxhash';
+import { verifyChained } from '../../../src/wire/stream-chain.js';
 
 /** A span of `pages` pages, each after a QEMU-like 8-byte header, plus a tail; built from one shared buffer. */
 function fill(b: SpanFrameBuilder, pages: number): Buffer {
@@ -153,4 +155,48 @@ test('pages appended from a chunk land in the frame after their headers, also pa
   b.endChunk();
   const span = new FrameDecoder().decode(frame).span;
   assert.deepEqual(Buffer.from(span), chunk.subarray(0, 4112 + (2 << 20) + 4096));
+});
+
+test('a chained pass-through frame: its checksum binds the header to the stream digest through its span', () => {
+  const before = randomBytes(777); // stream bytes of earlier frames
+  const b = new SpanFrameBuilder(2);
+  const span = fill(b, 2);
+  const running = new Xxh64();
+  running.update(before);
+  running.update(span);
+  const frame = b.take(running.digest());
+  assert.equal(frame[OFF_FLAGS], FLAG_STREAM_CHAIN);
+  assert.equal(frame.length, FRAME_HEADER_LENGTH + span.length + FRAME_CHECKSUM_LENGTH);
+  // Without the stream's digest a decoder cannot check it, so it refuses to hand it out.
+  assert.throws(() => new FrameDecoder().decode(frame), (e: unknown) => e instanceof WireError && e.code === WireCodes.checksum);
+  const d = new FrameDecoder().decode(frame, { deferChained: true });
+  assert.ok(d.chained);
+  assert.deepEqual(Buffer.from(d.span), span);
+  const rx = new Xxh64();
+  rx.update(before);
+  rx.update(d.span);
+  verifyChained(d.chained, rx.digest());
+  // A flipped span byte, or an earlier stream byte that differs, fails the check.
+  const bad = Uint8Array.from(frame);
+  bad[FRAME_HEADER_LENGTH + 4100] ^= 1;
+  const db = new FrameDecoder().decode(bad, { deferChained: true });
+  const rb = new Xxh64();
+  rb.update(before);
+  rb.update(db.span);
+  assert.throws(() => verifyChained(db.chained!, rb.digest()), (e: unknown) => e instanceof WireError && e.code === WireCodes.checksum);
+  assert.throws(() => verifyChained(d.chained!, xxh64(Buffer.concat([randomBytes(777), span]), 0n)), (e: unknown) => e instanceof WireError && e.code === WireCodes.checksum);
+  // The checksum covers the header too.
+  const header = Uint8Array.from(d.chained.header);
+  header[OFF_GLUE_LENGTH] ^= 1;
+  assert.throws(() => verifyChained({ header, checksum: d.chained!.checksum }, rx.digest()), (e: unknown) => e instanceof WireError && e.code === WireCodes.checksum);
+});
+
+test('STREAM_CHAIN is refused on a frame with pages or with zstd glue (R5)', () => {
+  const b = new SpanFrameBuilder(2);
+  fill(b, 2);
+  const frame = Uint8Array.from(b.take(123n));
+  const dv = new DataView(frame.buffer);
+  // Claim pages: the flag check comes before the page table's.
+  dv.setUint32(OFF_PAGE_COUNT, 1, true);
+  assert.throws(() => new FrameDecoder().decode(frame, { deferChained: true }), (e: unknown) => e instanceof WireError && e.code === WireCodes.reserved);
 });
