@@ -293,6 +293,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     } catch (err) {
       return this.fail(asMecomError(err));
     }
+    if (this.state !== 'streaming') return; // the flush failed the migration
     this.setState('draining');
     // END goes after the last frame: wait until every batch in the pool was written.
     this.pool.drained().then(() => {
@@ -330,7 +331,13 @@ export class Sender extends EventEmitter<SenderEvents> {
 
   private flush(): void {
     if (this.state !== 'streaming' && this.state !== 'draining') return;
-    this.batcher.submit(); // its frames come back to writeFrame in stream order
+    try {
+      this.batcher.submit(); // its frames come back to writeFrame in stream order
+    } catch (err) {
+      // From the flush timer too: a broken invariant (the stream digest's) fails the migration
+      // instead of escaping as an uncaught exception.
+      return this.fail(asMecomError(err));
+    }
     this.gate?.update();
   }
 
