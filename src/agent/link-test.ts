@@ -12,6 +12,18 @@ import { encodeControl, LINK_TEST_MESSAGE_BYTES, LINK_TEST_MESSAGES, linkTestMes
 /** A receiver that does not answer within this is not waited for (no estimate then). */
 export const LINK_TEST_TIMEOUT_MS = 2000;
 
+/**
+ * The receiver's timed half (256 KiB) took less than this: the test cannot tell the link from a
+ * faster one. On a loaded host a few ms of scheduling delay dominate such a short interval: on a
+ * 10 Gbit/s link the half takes ~0.2 ms, and the test read 30-90 MB/s there, which had the first
+ * batches compressed for a link 15-40x faster (docs/benchmarks.md "Session 12"). At or above
+ * this (a link of ~26 MB/s or slower) the interval is long enough to trust.
+ */
+export const LINK_TEST_RESOLVE_MS = 10;
+
+/** The estimate for a link too fast to time (10 Gbit/s): the first batches go raw, and the link meter measures the link once a queue forms. */
+export const FAST_LINK_BPS = 1.25e9;
+
 export class LinkTest {
   private answer?: (r: LinkRateBody) => void;
   private sent = false;
@@ -50,6 +62,7 @@ export class LinkTest {
     // slow to read (busy starting up) sees a backlog arrive at once: never more than twice
     // what the whole round trip says.
     const atReceiver = r.ms > 0 ? (r.bytes / r.ms) * 1000 : Infinity;
-    return Math.min(atReceiver, 2 * roundTrip);
+    const estimate = Math.min(atReceiver, 2 * roundTrip);
+    return r.ms < LINK_TEST_RESOLVE_MS ? Math.max(estimate, FAST_LINK_BPS) : estimate;
   }
 }

@@ -32,6 +32,7 @@ import { BufferPool } from '../wire/buffer-pool.js';
 import { Peer } from './peer.js';
 import { settleDetachProtector } from '../wire/detach-protector.js';
 import { type ChainCheck, verifyChained } from '../wire/stream-chain.js';
+import { warmUpChainedDecode } from '../wire/decoder-warmup.js';
 
 export interface ReceiverOptions {
   /** Where `mecom send` connects. Port 0 picks a free port. */
@@ -93,6 +94,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
   async start(): Promise<number> {
     settleDetachProtector(); // frames move to decode workers: see src/wire/detach-protector.ts
     warmUpControlDecoder();
+    warmUpChainedDecode();
     await this.pool.ready();
     this.server = await listenOn(this.opts.listen);
     this.server.on('connection', (sock) => this.onPeer(sock));

@@ -52,6 +52,12 @@ export interface WarmupResult {
 }
 
 /**
+ * A PC guest's RAM blocks as QEMU 10 names them (a recorded memwrite migration's MEM_SIZE list):
+ * records that switch block name one of these, of several lengths.
+ */
+const WARMUP_BLOCKS = ['pc.ram', '0000:00:02.0/vga.vram', '/rom@etc/acpi/tables', 'pc.bios', '0000:00:03.0/e1000.rom', 'pc.rom'];
+
+/**
  * Push a synthetic stream through the sender's path in chunks of several sizes (a page split
  * across chunks included) for about `budgetMs`, at least one pass. Resolves once the frames
  * of the last pass were delivered.
@@ -59,12 +65,14 @@ export interface WarmupResult {
 export async function warmUpStreamPath(batchPages: number, budgetMs = 60): Promise<WarmupResult> {
   // Batches will move to workers (detached here): see src/wire/detach-protector.ts.
   settleDetachProtector();
-  // Runs of pages and zero pages, as an idle guest's stream: 4 MB of pages, 4k zero records.
+  // Runs of pages and zero pages of mixed lengths over several blocks, as in a live stream: code
+  // warmed on one block and fixed runs was thrown away (deopts) on the first real chunks, and the
+  // first pass over a recorded stream then cost ~2x the next (docs/benchmarks.md "Session 12").
   // A Buffer, as the socket's reads are: code optimised for Uint8Array chunks is thrown away
   // (a "wrong map" deopt) at the first real one.
-  const synth = synthStream({ sections: 4, recordsPerSection: 512, pageRun: 64, zeroRun: 64 });
+  const synth = synthStream({ sections: 4, recordsPerSection: 512, pageRun: 64, zeroRun: 96, blocks: WARMUP_BLOCKS, blockEvery: 173, mixedRuns: true });
   const stream = Buffer.from(synth.buffer, synth.byteOffset, synth.byteLength);
-  const chunkSizes = [256 * 1024, 65536 + 4100, 1 << 20, 12_345];
+  const chunkSizes = [800 * 1024, 65536 + 4100, 1 << 20, 12_345, 256 * 1024 + 17];
   const t0 = performance.now();
   let bytes = 0;
   let frames = 0;

@@ -127,6 +127,8 @@ export class CostModel {
   private readonly receiver = new ReceiverLoad();
   /** Cores free for the workers on this host (setCpuAvailable); the budget until measured. */
   private available = Infinity;
+  /** Whether `optimisticPlan` (the whole CPU budget) sends everything raw: then no codec could pay. */
+  private optimisticRaw = false;
 
   constructor(opts: CostModelOptions) {
     this.threads = Math.max(1, opts.threads);
@@ -138,6 +140,7 @@ export class CostModel {
     this.allowed = CODEC_CHOICES.map((c) => c === 'raw' || allowed.includes(c));
     this.book = new EstimateBook(this.alpha, this.allowed);
     this.current = this.recompute(undefined);
+    this.optimisticRaw = isAllRaw(this.optimisticPlan());
   }
 
   /** True while the plan sends every page class raw (zero and fill pages aside). */
@@ -177,7 +180,7 @@ export class CostModel {
 
   /** True if the next batch should also measure the alternatives on a sample (src/codec/probe-schedule.ts). */
   shouldProbe(): boolean {
-    return this.probes.due(this.idleCores());
+    return this.probes.due(this.idleCores(), !this.optimisticRaw);
   }
 
   /**
@@ -348,6 +351,8 @@ export class CostModel {
 
   /** Re-plan from the current estimates; true if the plan changed (the probe backoff then restarts). */
   private replan(): boolean {
+    // Only the learning schedule asks, and only until learning began (~16 us a plan search).
+    if (!this.probes.learningBegun) this.optimisticRaw = isAllRaw(this.optimisticPlan());
     const before = this.current.plan;
     this.current = this.recompute();
     if (samePlan(before, this.current.plan)) return false;

@@ -3,7 +3,9 @@
  * using: a probe. Probes are how the estimates follow the pages and the link, and they cost CPU
  * taken from the encoding, so this schedule keeps them within a budget:
  *
- *   - learning: the first `probeEvery` batches probe at batches 0, 2, 4 and 8;
+ *   - learning: probes at the first batch where one could pay and 2, 4 and 8 batches later
+ *     (batches 0, 2, 4, 8 unless the model says otherwise, see `due`'s `couldPay`); until then,
+ *     and from batch `probeEvery` on, the budgeted interval below;
  *   - afterwards at most every min(probeEvery, MIN_PROBE_EVERY) batches, and no more often than
  *     keeps the probes' measured extra time within PROBE_BUDGET of the encode time (or within
  *     half of the core the plan leaves idle, when a measurement says more than half is idle);
@@ -42,6 +44,8 @@ export class ProbeSchedule {
   private submitted = 0;
   private probed = 0;
   private lastProbe = 0;
+  /** The batch at which learning began (the first one that could pay), undefined before. */
+  private learnFrom: number | undefined = undefined;
   private backoff = 1;
   /** Running averages: seconds of a batch without probing, extra seconds of a probe. */
   private batchSeconds = 0;
@@ -57,14 +61,27 @@ export class ProbeSchedule {
   get probes(): number { return this.probed; }
   /** Current multiplier of the probe interval. */
   get stretch(): number { return this.backoff; }
+  /** Whether learning began (see `due`). */
+  get learningBegun(): boolean { return this.learnFrom !== undefined; }
 
   /**
    * Whether the next batch should probe. `idle`: the share of one core the plan leaves idle, as
    * far as a measurement says so (0 when the slack would only come from a guessed link).
+   * `couldPay`: whether compression could pay at all as things stand (the model's plan with its
+   * whole CPU budget compresses something). Until it could, learning waits: four probes in the
+   * first batches of a migration on a link faster than any codec cost a 2-core host ~0.1 CPU-s
+   * and taught the model nothing it used (docs/benchmarks.md "Session 12"); the budgeted
+   * interval still runs, so estimates that start from priors are still measured.
    */
-  due(idle: number): boolean {
+  due(idle: number, couldPay = true): boolean {
     const b = this.submitted;
-    if (b < this.probeEvery) return b === 0 || b === 2 || b === 4 || b === 8;
+    if (this.learnFrom === undefined && couldPay) this.learnFrom = b;
+    if (this.learnFrom !== undefined) {
+      const l = b - this.learnFrom;
+      if (l < this.probeEvery) return l === 0 || l === 2 || l === 4 || l === 8;
+    } else if (b < this.probeEvery) {
+      return false;
+    }
     // A link-bound plan can still keep the CPU nearly busy (raw at 10 Gbit/s): "link-bound"
     // alone does not make probes free. The predicted slack is trusted only when it is large:
     // the model does not see the pool's own per-batch costs, so a plan predicted at 80% CPU may
@@ -95,7 +112,8 @@ export class ProbeSchedule {
 
   /** A probe's measurements were folded in and the plan stayed: stretch (not while learning). */
   confirmed(): void {
-    if (this.submitted > this.probeEvery) this.backoff = Math.min(this.maxBackoff, this.backoff * 2);
+    const learning = this.learnFrom !== undefined && this.submitted - this.learnFrom <= this.probeEvery;
+    if (!learning && this.submitted > this.probeEvery) this.backoff = Math.min(this.maxBackoff, this.backoff * 2);
   }
 
   /** The plan changed: probe at the base interval again. */

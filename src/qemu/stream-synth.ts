@@ -18,6 +18,17 @@ export interface SynthOptions {
   recordsPerSection: number;
   pageRun: number;
   zeroRun: number;
+  /**
+   * RAM blocks (default just `pc.ram`): declared in MEM_SIZE; with more than one, records switch
+   * block every `blockEvery` records (default 97), each switch a record that names its block.
+   */
+  blocks?: string[];
+  blockEvery?: number;
+  /**
+   * Run lengths drawn from 1..pageRun and 1..zeroRun (a fixed pseudo-random sequence) instead of
+   * fixed runs: a live stream's mix of lone pages between zero records and long runs of either.
+   */
+  mixedRuns?: boolean;
 }
 
 /** Opaque bytes standing in for device state, then QEMU_VM_EOF and a VMDESCRIPTION. */
@@ -26,24 +37,20 @@ const VMDESC = '{"page_size":4096,"devices":[]}';
 /** Pages in the SECTION_END. */
 const END_PAGES = 16;
 
-const BLOCK = 'pc.ram';
 const MACHINE = 'pc-i440fx-10.0';
 const RAM_SECTION_ID = 2;
 
-/** Bytes of a record header: be64 offset|flags, plus u8 length and the idstr when not CONTINUE. */
-function recordHeaderLength(first: boolean): number {
-  return 8 + (first ? 1 + BLOCK.length : 0);
-}
-
 export function synthStream(o: SynthOptions): Uint8Array {
-  const pagesPerSection = countPages(o);
-  const blockBytes = o.sections * o.recordsPerSection * TARGET_PAGE_SIZE;
-  const size = 8 + (5 + MACHINE.length) + (1 + 4 + 1 + RAM_SECTION_IDSTR.length + 8) + 8 + 1 + BLOCK.length + 8 + 8 + 5
-    + o.sections * (5 + recordHeaderLength(true) + (o.recordsPerSection - 1) * 8 + pagesPerSection * TARGET_PAGE_SIZE
-      + (o.recordsPerSection - pagesPerSection) + 8 + 5)
-    + 5 + 5 + recordHeaderLength(true) + (END_PAGES - 1) * 8 + END_PAGES * TARGET_PAGE_SIZE + 8 + 5
-    + DEVICE_STATE + 1 + 1 + 4 + VMDESC.length;
-  const out = new Uint8Array(size);
+  const blocks = o.blocks && o.blocks.length > 0 ? o.blocks : ['pc.ram'];
+  const blockEvery = Math.max(1, o.blockEvery ?? 97);
+  const kinds = recordKinds(o);
+  // Each block is big enough for every record at its own offset.
+  const blockBytes = Math.max(o.sections * o.recordsPerSection, END_PAGES) * TARGET_PAGE_SIZE;
+  const longestName = Math.max(...blocks.map((b) => b.length));
+  const bound = 1024 + blocks.length * (1 + longestName + 8)
+    + (o.sections * o.recordsPerSection + END_PAGES) * (8 + 1 + longestName + TARGET_PAGE_SIZE) + o.sections * 32
+    + DEVICE_STATE + 64 + VMDESC.length;
+  const out = new Uint8Array(bound);
   const dv = new DataView(out.buffer);
   let at = 0;
   const u8 = (v: number) => { out[at++] = v; };
@@ -62,10 +69,12 @@ export function synthStream(o: SynthOptions): Uint8Array {
   str(RAM_SECTION_IDSTR);
   be32(0);
   be32(RAM_SECTION_VERSION);
-  be64(blockBytes + RAM_SAVE_FLAG_MEM_SIZE);
-  u8(BLOCK.length);
-  str(BLOCK);
-  be64(blockBytes);
+  be64(blocks.length * blockBytes + RAM_SAVE_FLAG_MEM_SIZE);
+  for (const b of blocks) {
+    u8(b.length);
+    str(b);
+    be64(blockBytes);
+  }
   be64(RAM_SAVE_FLAG_EOS);
   u8(SectionType.SECTION_FOOTER);
   be32(RAM_SECTION_ID);
@@ -80,21 +89,25 @@ export function synthStream(o: SynthOptions): Uint8Array {
     u8(SectionType.SECTION_FOOTER);
     be32(RAM_SECTION_ID);
   };
+  /** One record; `named`: not CONTINUE, the block's name follows the header. */
+  const record = (offset: number, zero: boolean, block: string, named: boolean) => {
+    be64(offset + (zero ? RAM_SAVE_FLAG_ZERO : RAM_SAVE_FLAG_PAGE) + (named ? 0 : RAM_SAVE_FLAG_CONTINUE));
+    if (named) {
+      u8(block.length);
+      str(block);
+    }
+    if (zero) u8(0);
+    else page(offset);
+  };
 
   let offset = 0;
+  let n = 0;
   for (let s = 0; s < o.sections; s++) {
     u8(SectionType.SECTION_PART);
     be32(RAM_SECTION_ID);
-    for (let r = 0; r < o.recordsPerSection; r++, offset += TARGET_PAGE_SIZE) {
-      const zero = isZeroRecord(o, r);
-      const flags = (zero ? RAM_SAVE_FLAG_ZERO : RAM_SAVE_FLAG_PAGE) | (r > 0 ? RAM_SAVE_FLAG_CONTINUE : 0);
-      be64(offset + flags);
-      if (r === 0) {
-        u8(BLOCK.length);
-        str(BLOCK);
-      }
-      if (zero) u8(0);
-      else page(offset);
+    for (let r = 0; r < o.recordsPerSection; r++, n++, offset += TARGET_PAGE_SIZE) {
+      const b = Math.floor(n / blockEvery) % blocks.length;
+      record(offset, kinds[r], blocks[b], r === 0 || n % blockEvery === 0);
     }
     endSection();
   }
@@ -106,14 +119,7 @@ export function synthStream(o: SynthOptions): Uint8Array {
   at += 4;
   u8(SectionType.SECTION_END);
   be32(RAM_SECTION_ID);
-  for (let r = 0; r < END_PAGES; r++) {
-    be64(r * TARGET_PAGE_SIZE + RAM_SAVE_FLAG_PAGE + (r > 0 ? RAM_SAVE_FLAG_CONTINUE : 0));
-    if (r === 0) {
-      u8(BLOCK.length);
-      str(BLOCK);
-    }
-    page(r * TARGET_PAGE_SIZE);
-  }
+  for (let r = 0; r < END_PAGES; r++) record(r * TARGET_PAGE_SIZE, false, blocks[0], r === 0);
   endSection();
   // Device state: no 0x00 0x06 pattern before the real one (bytes 0x40..0x7f only).
   for (let i = 0; i < DEVICE_STATE; i++) out[at++] = 0x40 + (i % 64);
@@ -121,16 +127,21 @@ export function synthStream(o: SynthOptions): Uint8Array {
   u8(SectionType.VMDESCRIPTION);
   be32(VMDESC.length);
   str(VMDESC);
-  if (at !== size) throw new Error(`stream-synth: wrote ${at} bytes, sized ${size}`);
-  return out;
+  return out.subarray(0, at);
 }
 
-function isZeroRecord(o: SynthOptions, r: number): boolean {
-  return r % (o.pageRun + o.zeroRun) >= o.pageRun;
-}
-
-function countPages(o: SynthOptions): number {
-  let n = 0;
-  for (let r = 0; r < o.recordsPerSection; r++) if (!isZeroRecord(o, r)) n++;
-  return n;
+/** Per record of a section: true for a zero page. */
+function recordKinds(o: SynthOptions): boolean[] {
+  const kinds: boolean[] = [];
+  let seed = 0x9e3779b9;
+  const next = (max: number) => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return 1 + (seed % max);
+  };
+  for (let zero = false; kinds.length < o.recordsPerSection; zero = !zero) {
+    const max = zero ? o.zeroRun : o.pageRun;
+    const run = o.mixedRuns ? next(max) : max;
+    for (let i = 0; i < run && kinds.length < o.recordsPerSection; i++) kinds.push(zero);
+  }
+  return kinds;
 }

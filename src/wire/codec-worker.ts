@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { FrameEncoder, encodeJob, type CodecPolicy, type EncodeJob } from './frame-encode.js';
 import { warmUpEncoders } from './encoder-warmup.js';
+import { warmUpDecoder } from './decoder-warmup.js';
 import { settleDetachProtector } from './detach-protector.js';
 import { FrameDecoder } from './frame-decode.js';
 import { serializeError } from './worker-pool.js';
@@ -36,6 +37,7 @@ if (parentPort) {
   const dec = init.kind === 'decode' ? new FrameDecoder({ maxLength: init.maxLength }) : undefined;
   settleDetachProtector(); // before any code is optimised (src/wire/detach-protector.ts)
   if (init.kind === 'encode' && init.policy === 'adaptive') warmUpEncoders();
+  if (dec) warmUpDecoder(dec);
   // After the warm-up, whose CPU time is no job's.
   const cpuShare = init.kind === 'encode' && init.cpuTimeCosts ? new ThreadCpuShare() : undefined;
   // OrderedPool.ready(): this worker is warmed up and takes jobs at full speed from now on.

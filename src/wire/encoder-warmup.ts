@@ -15,6 +15,20 @@ import { FrameEncoder, encodeJob, type EncodeJob } from './frame-encode.js';
  * start.
  */
 export function warmUpEncoders(): void {
+  const made = warmupBatch();
+  // Jobs reach a worker through postMessage: a structured clone, whose objects (the job, its
+  // batch, its plan) have maps of their own, and are encoded through `encodeJob`, as here. The
+  // fields as the pool fills them (probeGroupPages undefined unless probing): code optimised for
+  // other shapes was thrown away at the first real batch ("wrong map").
+  const job = (plan: number[], probe: boolean): EncodeJob => structuredClone({ batch: made, plan, probe, probeGroupPages: probe ? 4096 : undefined });
+  const e = new FrameEncoder({ policy: 'adaptive' });
+  for (let r = 0; r < 24; r++) encodeJob(e, job([r % N_CHOICES, (r + 2) % N_CHOICES, (r + 4) % N_CHOICES], r % 4 === 0));
+  const raw = [job([0, 0, 0], false), job([0, 0, 0], true)];
+  for (let r = 0; r < 150; r++) encodeJob(e, raw[r % 15 === 0 ? 1 : 0]);
+}
+
+/** 64 synthetic pages of every class (zero, pointer-like, text-like, noise) with QEMU-like page headers as glue. */
+export function warmupBatch(): Batch {
   const n = 64;
   const pages = new Uint8Array(n * PAGE_SIZE);
   const w = new Uint32Array(pages.buffer);
@@ -30,14 +44,5 @@ export function warmUpEncoders(): void {
   const glue = new Uint8Array(n * 8);
   const gv = new DataView(glue.buffer);
   for (let i = 0; i < n; i++) gv.setUint32(i * 8 + 4, (i * PAGE_SIZE) | 0x28);
-  const made: Batch = { pageCount: n, pages, addrs: Float64Array.from({ length: n }, (_, i) => i * PAGE_SIZE), glue, glueLength: glue.length, glueBefore: new Uint32Array(n).fill(8) };
-  // Jobs reach a worker through postMessage: a structured clone, whose objects (the job, its
-  // batch, its plan) have maps of their own, and are encoded through `encodeJob`, as here. The
-  // fields as the pool fills them (probeGroupPages undefined unless probing): code optimised for
-  // other shapes was thrown away at the first real batch ("wrong map").
-  const job = (plan: number[], probe: boolean): EncodeJob => structuredClone({ batch: made, plan, probe, probeGroupPages: probe ? 4096 : undefined });
-  const e = new FrameEncoder({ policy: 'adaptive' });
-  for (let r = 0; r < 24; r++) encodeJob(e, job([r % N_CHOICES, (r + 2) % N_CHOICES, (r + 4) % N_CHOICES], r % 4 === 0));
-  const raw = [job([0, 0, 0], false), job([0, 0, 0], true)];
-  for (let r = 0; r < 150; r++) encodeJob(e, raw[r % 15 === 0 ? 1 : 0]);
+  return { pageCount: n, pages, addrs: Float64Array.from({ length: n }, (_, i) => i * PAGE_SIZE), glue, glueLength: glue.length, glueBefore: new Uint32Array(n).fill(8) };
 }

@@ -46,9 +46,10 @@ test('Batcher: a pass-through frame submitted after a worker batch is delivered 
 });
 
 test('Batcher: a pass-through batch with a probe due goes out at once, and a copy of it is probed beside it', async () => {
-  const pool = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 1e12 });
+  const pool = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 300e6 });
   try {
     await pool.ready();
+    pool.model!.setReceiverLoad(1, 0); // the receiver sets the pace: all raw, probes still due
     const frames: Uint8Array[] = [];
     const errors: unknown[] = [];
     const b = new Batcher(pool, 4, () => b.submit(), (f) => frames.push(f), (e) => errors.push(e));

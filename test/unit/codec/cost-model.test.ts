@@ -432,3 +432,25 @@ test('CostModel: a codec chosen for a slow link does not stay on for its wire by
   m.setCpuAvailable(1);
   assert.equal(m.allRaw, false);
 });
+
+test('CostModel: no learning probes while no codec could pay even with the whole CPU budget; learning starts once one could', () => {
+  const m = new CostModel({ threads: 1, probeEvery: 16 });
+  m.setLink(1.25e9, false); // 10 Gbit/s: faster than any codec on one core
+  assert.deepEqual(m.optimisticPlan(), [0, 0, 0]);
+  const probed: number[] = [];
+  const run = (from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const p = m.shouldProbe();
+      if (p) probed.push(i);
+      m.noteSubmitted(p);
+    }
+  };
+  run(0, 40);
+  // No learning cluster at 0, 2, 4, 8; the budgeted interval from batch probeEvery on.
+  assert.deepEqual(probed, [16, 32]);
+  // The link turns out slow (measured): compression could pay, learning begins at once.
+  m.setLink(12.5e6);
+  probed.length = 0;
+  run(40, 60);
+  assert.deepEqual(probed, [40, 42, 44, 48]);
+});

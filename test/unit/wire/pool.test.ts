@@ -258,14 +258,17 @@ test('EncodePool.nextRoute: always pass-through under policy raw, always the wor
 
 test('EncodePool.nextRoute follows the cost model: pass-through on a link faster than the CPU, with probes beside the stream; the workers on a slow link', async () => {
   const { batch } = sampleBatch(64);
-  const fast = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 1e12 });
+  // `fast`: a saturated receiver sets the pace, so the plan sends all raw; on its 300 MB/s link
+  // compression could pay with the whole CPU budget, so the model still learns (probes).
+  const fast = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 300e6 });
   const slow = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 1e6 });
   try {
     await Promise.all([fast.ready(), slow.ready()]);
+    fast.model!.setReceiverLoad(1, 0);
     // Batch 0 is always a probe. A 1 MB/s link is worth compressing for: to the workers.
     assert.equal(slow.nextRoute(), 'pool');
     await slow.submit(batch, { transfer: false });
-    // Far faster than any codec: the batch passes through, and a copy of it is probed aside.
+    // All raw: the batch passes through, and a copy of it is probed aside.
     assert.equal(fast.model!.allRaw, true);
     assert.equal(fast.nextRoute(), 'pass-probe');
     let probed = false;
@@ -291,9 +294,10 @@ test('EncodePool.nextRoute follows the cost model: pass-through on a link faster
 
 test('EncodePool.nextRoute: a probe that is due is skipped while no worker is free', async () => {
   const { batch } = sampleBatch(64);
-  const pool = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 1e12 });
+  const pool = new EncodePool({ policy: 'adaptive', threads: 1, priorLinkBps: 300e6 });
   try {
     await pool.ready();
+    pool.model!.setReceiverLoad(1, 0); // all raw, and compression could pay: probes are due
     // Batches 0 and 1 to the workers: the one worker is busy with them.
     const busy = Promise.all([pool.submit(batch, { transfer: false }), pool.submit(batch, { transfer: false })]);
     assert.equal(pool.model!.shouldProbe(), true, 'batch 2 is due a probe');
