@@ -375,7 +375,8 @@ export class CostModel {
     // A plan kept for its fewer wire bytes while QEMU sets the pace must still be one bestPlan
     // could pick for them: chosen on a slow link, zstd stayed on after the "link" turned out to
     // be QEMU's pace, on a host without a spare core (docs/benchmarks.md "Session 9").
-    if (now.bound === 'source' && !spareForTie(now, cpus) && best.cpuShare < now.cpuShare) return best;
+    // So must one just below QEMU's pace, bound by the CPU, while the best plan keeps that pace.
+    if ((now.bound === 'source' || best.bound === 'source') && !spareForTie(now, cpus) && best.cpuShare < now.cpuShare) return best;
     // Leaving all-raw costs more than the model sees: every page is then classified, and the
     // prediction rests on probe estimates rather than on the batches just sent.
     const margin = isAllRaw(cur.plan) && !isAllRaw(best.plan) ? LEAVE_RAW_MARGIN : SWITCH_MARGIN;

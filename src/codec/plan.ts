@@ -168,6 +168,11 @@ export function bestPlan(est: Estimates, linkBps: number, cpus: number, toleranc
   });
   const mixedOk = bestBps > bestSingle * (1 + mixedMargin);
   const ref = mixedOk ? bestBps : bestSingle;
+  // QEMU's pace sets the best throughput: every plan within the tolerance of it is part of that
+  // tie, also one whose own limit is the CPU just below the pace. Such a plan takes every core it
+  // has; on a host with a fifth of a core free it won the tie on wire bytes while QEMU scanned
+  // zero pages (68 against 69 MB/s), and compressed for nothing (docs/benchmarks.md "Session 12").
+  const tieAtSource = ref >= sourceBps;
   let fastest: PlanResult | undefined;
   let pick: PlanResult | undefined;
   /** Among the ties QEMU's pace makes, the one that keeps the CPU least busy. */
@@ -177,7 +182,7 @@ export function bestPlan(est: Estimates, linkBps: number, cpus: number, toleranc
     const r = evaluatePlan(est, plan, linkBps, cpus, sourceBps);
     if (!fastest || r.bytesPerSecond > fastest.bytesPerSecond) fastest = { ...r, plan: [plan[0], plan[1], plan[2]] };
     if (r.bytesPerSecond < ref * (1 - tolerance)) return;
-    if (r.bound === 'source' && !spareForTie(r, cpus)) {
+    if ((r.bound === 'source' || tieAtSource) && !spareForTie(r, cpus)) {
       if (!cheapest || r.cpuShare < cheapest.cpuShare) cheapest = { ...r, plan: [plan[0], plan[1], plan[2]] };
       return;
     }

@@ -5,6 +5,7 @@ import {
   type EncodeMeasure, type Estimates,
 } from '../../../src/codec/cost-model.js';
 import { HostCpuMeter, LinkMeter, MAX_LINK_BPS } from '../../../src/codec/meters.js';
+import { evaluatePlan } from '../../../src/codec/plan.js';
 
 /** Fixed measurements (per class: words, text, noise) in MB/s and ratio, per choice. */
 const SPEED = [Infinity, 400, 500, 300, 480, 280]; // raw, wkdm, lz4, zstd, lz4-group, zstd-group
@@ -412,6 +413,17 @@ test('cost model: with QEMU the limit, fewer wire bytes win only on half of a wh
   assert.equal(capped.bound, 'source');
   assert.notDeepEqual(capped.plan, [0, 0, 0]);
   assert.ok(capped.cpuShare <= 0.25, `share ${capped.cpuShare}`);
+  // A codec whose own limit is the CPU, just below QEMU's pace, is part of the tie too: on a
+  // fifth of a core, or on a whole one, it takes every cycle it has, so it never wins on bytes.
+  for (const cpus of [0.2, 1]) {
+    const zstdGroup = evaluatePlan(est, [5, 5, 0], link, cpus);
+    assert.equal(zstdGroup.bound, 'cpu');
+    const pace = zstdGroup.bytesPerSecond * 1.01;
+    assert.equal(evaluatePlan(est, [5, 5, 0], link, cpus, pace).bound, 'cpu', 'just below the pace');
+    const r = bestPlan(est, link, cpus, 0.03, undefined, pace);
+    assert.equal(r.bound, 'source', `on ${cpus} of a core: a plan that keeps QEMU's pace`);
+    assert.ok(r.cpuShare < 1, `share ${r.cpuShare}`);
+  }
 });
 
 test('CostModel: a codec chosen for a slow link does not stay on for its wire bytes once QEMU sets the pace on a busy host', () => {
