@@ -26,7 +26,6 @@ import { MecomError, asMecomError } from '../errors.js';
 import { QemuStreamParser } from '../qemu/stream-parser.js';
 import type { CodecPolicy } from '../wire/frame-encode.js';
 import { EncodePool } from '../wire/codec-pool.js';
-import { type ModelSnapshot } from '../codec/cost-model.js';
 import { ControlType, PROTOCOL_VERSION } from '../wire/control.js';
 import { FRAME_VERSION } from '../wire/frame-format.js';
 import { Address, connectTo, formatAddress, listenOn, listeningPort } from './address.js';
@@ -39,7 +38,7 @@ import { StreamDigest } from './stream-digest.js';
 import { warmUpCostModel, warmUpStreamPath } from './warmup.js';
 import { LinkTest } from './link-test.js';
 import { QemuGate } from './qemu-gate.js';
-import type { TrialRecord } from './plan-trial.js';
+import { ModelView, type ModelReport } from './model-view.js';
 
 export interface SenderOptions {
   /** Where QEMU connects (`migrate tcp:...`). Port 0 picks a free port. */
@@ -79,7 +78,7 @@ export interface SenderStats {
   /** The link test's result (MB/s), the cost model's starting link estimate; absent without one. */
   linkTestMBps?: number;
   /** Cost model decision (policy adaptive): link estimate, choice per page class, trials, ... */
-  model?: ModelSnapshot & { trials?: TrialRecord };
+  model?: ModelReport;
 }
 
 export interface SenderEvents {
@@ -106,10 +105,10 @@ export class Sender extends EventEmitter<SenderEvents> {
   /** Holds QEMU's socket while the receiver's socket or the pool is full (from QEMU's connection on). */
   private gate?: QemuGate;
   private meterTimer?: NodeJS.Timeout;
-  private modelBrief?: SenderStats['model'];
   private readonly linkTest = new LinkTest();
   private linkTestBps?: number;
-  private modelBriefAt = 0;
+  /** The model's decision for stats(): in full, or in brief for progress events. */
+  private readonly modelView = new ModelView(() => this.pool.modelSnapshot(), () => this.feed?.trials);
   /** Measurements for the cost model (policy adaptive with the model on). */
   private readonly feed?: ModelFeed;
   private settle!: { resolve: (s: SenderStats) => void; reject: (e: MecomError) => void };
@@ -218,26 +217,8 @@ export class Sender extends EventEmitter<SenderEvents> {
       pagesByCodec: this.pool.pagesByCodec(),
       threads: this.pool.threads,
       ...(this.linkTestBps !== undefined ? { linkTestMBps: Math.round(this.linkTestBps / 1e5) / 10 } : {}),
-      model: this.modelView(full),
+      model: full ? this.modelView.full() : this.modelView.brief(),
     };
-  }
-
-  private modelView(full: boolean): SenderStats['model'] {
-    if (full) {
-      const m = this.pool.modelSnapshot();
-      return m && { ...m, trials: this.feed?.trials };
-    }
-    // A progress listener may call stats() on every chunk from QEMU: refresh the brief view at
-    // most every MODEL_VIEW_MS.
-    const now = performance.now();
-    if (this.modelBrief === undefined || now - this.modelBriefAt >= MODEL_VIEW_MS) {
-      const m = this.pool.modelSnapshot();
-      if (!m) return undefined;
-      const { measured: _measured, ...brief } = m;
-      this.modelBrief = { ...brief, measured: {}, trials: this.feed?.trials };
-      this.modelBriefAt = now;
-    }
-    return this.modelBrief;
   }
 
   /** Stop everything; the source QEMU sees its connection cut and resumes its guest. */
@@ -399,9 +380,6 @@ export class Sender extends EventEmitter<SenderEvents> {
 const SOCKET_QUEUE_SECONDS = 0.004;
 const SOCKET_QUEUE_MAX_BYTES = 4 << 20;
 
-
-/** Refresh interval of the cost model view in progress events. */
-const MODEL_VIEW_MS = 100;
 
 /** How often the link and source meters are sampled. */
 const METER_INTERVAL_MS = 10;
