@@ -20,8 +20,9 @@ const cases = [
   // kernel and initramfs, random check data) does not shrink. How much of the rest is
   // compressed depends on the host's free CPU: measured near the tie rule's whole-core line
   // (0.88-0.98 of a core, docs/codec.md "Cost model"), the model moves in and out of
-  // compression: 12 runs of this case in session 12 (4 with the build of its start, 8 with its
-  // end) sent 0.66-0.87x the stream, and 0.8 failed one to two runs in four with either build.
+  // compression: 12 runs of this case in session 12 (4 with the build of its start, 4 with its
+  // end, 4 with its end less the fast link-test prior) sent 0.66-0.87x the stream, and 0.8
+  // failed one to two runs in four with each.
   // 0.9 still proves the model compressed a sizeable share of it.
   { workload: 'memwrite', workloadArgs: { size: '64M', rate: '8M' }, bandwidthMBps: 40, maxWirePerStream: 0.9, prefault: false },
 ];
