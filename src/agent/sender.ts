@@ -94,7 +94,6 @@ export class Sender extends EventEmitter<SenderEvents> {
   private qemu?: net.Socket;
   /** The one hashing pass over QEMU's bytes: END's digest and the pass-through frames' chained checksums. */
   private readonly digest = new StreamDigest();
-  private streamBytes = 0;
   private frames = 0;
   private qemuReads = 0;
   /** The parser's sink: batches for the workers or pass-through frames (src/agent/batcher.ts). */
@@ -207,7 +206,7 @@ export class Sender extends EventEmitter<SenderEvents> {
   stats(full = false): SenderStats {
     const s = this.parser.stats;
     return {
-      streamBytes: this.streamBytes,
+      streamBytes: this.digest.length,
       wireBytes: this.peer?.bytesOut ?? 0,
       frames: this.frames,
       qemuReads: this.qemuReads,
@@ -247,7 +246,6 @@ export class Sender extends EventEmitter<SenderEvents> {
 
   private onQemuData(chunk: Buffer): void {
     if (this.state !== 'streaming') return;
-    this.streamBytes += chunk.length;
     this.qemuReads++;
     // The chunk is QEMU's socket's reused read buffer: intact until this returns, no longer.
     this.digest.beginChunk(chunk);
@@ -285,7 +283,7 @@ export class Sender extends EventEmitter<SenderEvents> {
       } catch (err) {
         return this.fail(asMecomError(err));
       }
-      this.peer!.send({ type: ControlType.End, body: { streamBytes: this.streamBytes, digest, frames: this.frames } });
+      this.peer!.send({ type: ControlType.End, body: { streamBytes: this.digest.length, digest, frames: this.frames } });
     });
   }
 
@@ -294,8 +292,8 @@ export class Sender extends EventEmitter<SenderEvents> {
       return this.fail(new AgentError(AgentCodes.protocol, `VERIFIED arrived in state ${this.state}`));
     }
     const mine = this.digest.final().toString(16).padStart(16, '0');
-    if (streamBytes !== this.streamBytes || digest !== mine) {
-      return this.fail(new AgentError(AgentCodes.digest, `receiver verified ${streamBytes} bytes / ${digest}, sender sent ${this.streamBytes} / ${mine}`));
+    if (streamBytes !== this.digest.length || digest !== mine) {
+      return this.fail(new AgentError(AgentCodes.digest, `receiver verified ${streamBytes} bytes / ${digest}, sender sent ${this.digest.length} / ${mine}`));
     }
     this.setState('done');
     this.peer!.finish();
@@ -341,7 +339,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     const now = performance.now();
     const paused = this.gate?.takeHeldMs(now) ?? 0;
     this.feed.sample({
-      now, bytesOut: this.peer.bytesOut, queued: this.peer.socket.writableLength, streamBytes: this.streamBytes,
+      now, bytesOut: this.peer.bytesOut, queued: this.peer.socket.writableLength, streamBytes: this.digest.length,
       pausedMs: paused, workerSeconds: this.pool.cpuSeconds, passThroughFrames: this.pool.passThroughFrames,
     });
   }

@@ -31,7 +31,7 @@ export class StreamDigest {
   private chunk: Uint8Array | null = null;
   private chunkBase = 0;
 
-  /** Stream bytes received so far. */
+  /** Stream bytes received so far (the sender's count of QEMU's stream). */
   get length(): number {
     return this.received;
   }

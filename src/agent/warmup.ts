@@ -65,9 +65,11 @@ const WARMUP_BLOCKS = ['pc.ram', '0000:00:02.0/vga.vram', '/rom@etc/acpi/tables'
 export async function warmUpStreamPath(batchPages: number, budgetMs = 60): Promise<WarmupResult> {
   // Batches will move to workers (detached here): see src/wire/detach-protector.ts.
   settleDetachProtector();
-  // Runs of pages and zero pages of mixed lengths over several blocks, as in a live stream: code
-  // warmed on one block and fixed runs was thrown away (deopts) on the first real chunks, and the
-  // first pass over a recorded stream then cost ~2x the next (docs/benchmarks.md "Session 12").
+  // Runs of pages and zero pages of mixed lengths over several blocks, as in a live stream (a
+  // recorded one names nine blocks and mixes lone pages with long runs). The first pass over a
+  // recorded stream still costs ~1.5-2x the next after this warm-up, as after the one-block,
+  // fixed-run stream before it; a longer warm-up did not change that (docs/benchmarks.md
+  // "Session 12").
   // A Buffer, as the socket's reads are: code optimised for Uint8Array chunks is thrown away
   // (a "wrong map" deopt) at the first real one.
   const synth = synthStream({ sections: 4, recordsPerSection: 512, pageRun: 64, zeroRun: 96, blocks: WARMUP_BLOCKS, blockEvery: 173, mixedRuns: true });
